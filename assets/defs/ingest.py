@@ -1,0 +1,23 @@
+"""Ingest: raw exports of a round -> raw_responses (text cells, file and row provenance)."""
+
+import dagster as dg
+
+from assets.defs.partitions import round_partitions
+from assets.defs.paths import SurveyPaths
+from assets.defs.storage import table_metadata, write_sidecar, write_table
+from assets.readers import read_round_files
+
+
+@dg.asset(partitions_def=round_partitions, group_name="rounds", kinds={"pandas", "parquet"})
+def raw_responses(context: dg.AssetExecutionContext, paths: SurveyPaths) -> dg.MaterializeResult:
+    """Raw survey exports of one round, every cell as text, with source file and row."""
+    survey = paths.survey()
+    round_decl = next(r for r in survey.project.rounds if r.name == context.partition_key)
+    frame, inventory = read_round_files(paths.round_files(round_decl))
+    path = paths.table("raw_responses", round_decl.name)
+    write_table(frame, path)
+    write_sidecar(inventory, paths.table("raw_responses", round_decl.name, "json"))
+    metadata = table_metadata(frame, path)
+    metadata["files"] = dg.MetadataValue.json(
+        [{k: f[k] for k in ("file", "sha256", "format", "rows", "columns")} for f in inventory])
+    return dg.MaterializeResult(metadata=metadata)

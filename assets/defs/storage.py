@@ -1,0 +1,47 @@
+"""Writing working tables and describing them in Dagster metadata (never personal values)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+
+from assets.publish import atomic_write
+
+
+def write_table(frame: pd.DataFrame, path: Path) -> None:
+    """Write a working table as Parquet, atomically."""
+    atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
+
+
+def write_sidecar(data: list | dict, path: Path) -> None:
+    """Write a working JSON sidecar, atomically."""
+    text = json.dumps(data, indent=2, default=str)
+    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def table_metadata(frame: pd.DataFrame, path: Path) -> dict[str, dg.MetadataValue]:
+    """Row count, column schema and location of a table."""
+    schema = dg.TableSchema(columns=[dg.TableColumn(name=str(c), type=str(t))
+                                     for c, t in frame.dtypes.items()])
+    return {
+        "dagster/row_count": dg.MetadataValue.int(len(frame)),
+        "dagster/column_schema": dg.MetadataValue.table_schema(schema),
+        "path": dg.MetadataValue.path(str(path)),
+    }
+
+
+def markdown(frame: pd.DataFrame, digits: int = 1) -> dg.MetadataValue:
+    """A Markdown preview of an aggregate table (callers never pass personal columns)."""
+    if frame.empty:
+        return dg.MetadataValue.md("_(none)_")
+    shown = frame.copy()
+    for column in shown.select_dtypes("number").columns:
+        shown[column] = shown[column].round(digits)
+    header = "| " + " | ".join(map(str, shown.columns)) + " |"
+    rule = "|" + "---|" * len(shown.columns)
+    body = ["| " + " | ".join("" if pd.isna(v) else str(v) for v in row) + " |"
+            for row in shown.itertuples(index=False)]
+    return dg.MetadataValue.md("\n".join([header, rule, *body]))

@@ -1,0 +1,68 @@
+"""Estimate every indicator per round and group: n, estimate, SD and 95% confidence interval.
+
+Scores: mean with a t interval. Percentages: Wilson score interval (never Wald), in percent.
+Groups: the indicator's whole population ("all") and each level of its declared groups
+("district=Dusti"), labelled through the codebook.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+
+from assets.statistics import t_interval, wilson_interval
+from schemas.declarations import Codebook, IndicatorCatalogue
+
+ALL = "all"
+ESTIMATE_COLUMNS = ["indicator", "round", "group", "unit", "n", "count", "estimate", "sd",
+                    "ci_low", "ci_high", "not_scored"]
+
+
+def group_slices(people: pd.DataFrame, groups: list[str],
+                 codebook: Codebook) -> Iterator[tuple[str, pd.DataFrame]]:
+    """Yield ("all", everyone) then ("<variable>=<label>", members) for each group level."""
+    yield ALL, people
+    for variable in groups:
+        labels = codebook.labels_of(codebook.variable(variable))
+        for code, label in labels.items():
+            yield f"{variable}={label}", people[people[variable] == code]
+
+
+def estimate_values(values: pd.Series, unit: str, confidence: float) -> dict[str, float]:
+    """n, estimate, SD and CI of person values (scores 0-100, or 1/0 for percentages)."""
+    clean = values.dropna().to_numpy(dtype=float)
+    n = len(clean)
+    if n == 0:
+        return dict(n=0, count=np.nan, estimate=np.nan, sd=np.nan, ci_low=np.nan, ci_high=np.nan)
+    if unit == "%":
+        count = float(clean.sum())
+        interval = wilson_interval(count, n, confidence)
+        return dict(n=n, count=count, estimate=count / n * 100, sd=np.nan,
+                    ci_low=interval.low * 100, ci_high=interval.high * 100)
+    mean = float(clean.mean())
+    sd = float(clean.std(ddof=1)) if n > 1 else np.nan
+    interval = t_interval(mean, sd, n, confidence)
+    return dict(n=n, count=np.nan, estimate=mean, sd=sd, ci_low=interval.low,
+                ci_high=interval.high)
+
+
+def estimate_indicators(respondents: pd.DataFrame, catalogue: IndicatorCatalogue,
+                        codebook: Codebook, rounds: list[str],
+                        confidence: float) -> pd.DataFrame:
+    """One row per indicator x round x group, from the respondent-level indicator table."""
+    rows = []
+    for indicator in catalogue.indicators:
+        unit = indicator.unit
+        mine = respondents[respondents["indicator"] == indicator.id]
+        for round_name in rounds:
+            people = mine[mine["round"] == round_name]
+            for group, members in group_slices(people, indicator.groups, codebook):
+                stats = estimate_values(members["value"], unit, confidence)
+                not_scored = int(members["value"].isna().sum())
+                rows.append(dict(indicator=indicator.id, round=round_name, group=group,
+                                 unit=unit, not_scored=not_scored, **stats))
+    table = pd.DataFrame(rows, columns=ESTIMATE_COLUMNS)
+    return table.astype({"n": "int64", "not_scored": "int64"})
+

@@ -1,0 +1,120 @@
+"""Validate a harmonised round with Pandera; split it into clean rows and quarantine.
+
+Validation is lazy: every failure becomes one row of the failure table (round, source file,
+source row, respondent id, column, rule, value). A row with any failure goes to quarantine with
+its reasons; nothing is dropped silently. Failures that concern the whole frame (a required
+column missing) are file-level and stop the round.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.config import config_context
+
+from assets.harmonize import FAILURE_COLUMNS, PROVENANCE, ROUND, published_variables
+from assets.readers import SOURCE_FILE, SOURCE_ROW
+from schemas.declarations import Codebook, Project
+from schemas.tables import ResponseProvenance
+
+DUPLICATE_RULE = "exact duplicate of an earlier submission"
+PANDAS_DTYPES = {"string": "string", "category": "string", "integer": "Int64",
+                 "number": "Float64", "date": "datetime64[us]"}
+
+
+class RoundValidationError(ValueError):
+    """A failure of the whole round (file level): the round stops with this message."""
+
+
+@dataclass(frozen=True)
+class ValidatedRound:
+    """Clean rows, quarantined rows (with reasons) and the failure table of one round."""
+
+    clean: pd.DataFrame
+    quarantine: pd.DataFrame
+    failures: pd.DataFrame
+
+
+def response_schema(project: Project, codebook: Codebook) -> pa.DataFrameSchema:
+    """The Pandera schema of a harmonised round, generated from the declared codebook."""
+    columns: dict[str, pa.Column] = {}
+    for variable in published_variables(codebook):
+        checks = []
+        if variable.range is not None:
+            low, high = variable.range
+            checks.append(pa.Check.in_range(low, high, error=f"in range [{low:g}, {high:g}]"))
+        if variable.type == "category":
+            allowed = sorted(codebook.labels_of(variable))
+            checks.append(pa.Check.isin(allowed, error=f"one of the codes {allowed}"))
+        columns[variable.name] = pa.Column(
+            PANDAS_DTYPES[variable.type], checks=checks, nullable=not variable.required,
+            unique=variable.name == project.respondent_id, required=True,
+        )
+    return ResponseProvenance.to_schema().add_columns(columns)
+
+
+def exact_duplicates(frame: pd.DataFrame, ignore: list[str]) -> pd.Series:
+    """Mask of rows whose content repeats an earlier row (submission ids ignored)."""
+    content = [c for c in frame.columns if c not in set(PROVENANCE) | set(ignore)]
+    return frame.duplicated(subset=content, keep="first")
+
+
+def validate_round(harmonized: pd.DataFrame, conversion_failures: pd.DataFrame,
+                   project: Project, codebook: Codebook) -> ValidatedRound:
+    """Validate one harmonised round lazily and split it into clean and quarantined rows."""
+    frame = harmonized.reset_index(drop=True)
+    ids = frame[project.respondent_id]
+    duplicate = exact_duplicates(frame, ignore=["submission_id"])
+    failures = [conversion_failures, _failure_rows(frame, duplicate, ids, "row", DUPLICATE_RULE)]
+    candidates = frame[~duplicate]
+    with config_context(validation_enabled=True):  # never switched off by the environment
+        try:
+            response_schema(project, codebook).validate(candidates, lazy=True)
+        except pa.errors.SchemaErrors as errors:
+            failures.append(_pandera_failures(errors.failure_cases, frame, ids))
+    table = pd.concat([f for f in failures if len(f)], ignore_index=True)
+    table = table.reindex(columns=FAILURE_COLUMNS) if len(table) else _empty_failures()
+    keys = set(zip(table[SOURCE_FILE], table[SOURCE_ROW], strict=True))
+    bad = pd.Series([(f, r) in keys for f, r in zip(frame[SOURCE_FILE], frame[SOURCE_ROW],
+                                                    strict=True)], index=frame.index)
+    quarantine = frame[bad].copy()
+    reasons = table.groupby([SOURCE_FILE, SOURCE_ROW])[["column", "rule"]].apply(
+        lambda g: "; ".join(f"{c}: {r}" for c, r in zip(g["column"], g["rule"], strict=True)))
+    quarantine["reasons"] = [reasons.get((f, r), "") for f, r in
+                             zip(quarantine[SOURCE_FILE], quarantine[SOURCE_ROW], strict=True)]
+    table = table.astype({"value": "string", "respondent_id": "string", "column": "string"})
+    return ValidatedRound(frame[~bad].reset_index(drop=True), quarantine.reset_index(drop=True),
+                          table.sort_values([SOURCE_FILE, SOURCE_ROW]).reset_index(drop=True))
+
+
+def _empty_failures() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="Int64" if c == SOURCE_ROW else "string")
+                         for c in FAILURE_COLUMNS})
+
+
+def _failure_rows(frame: pd.DataFrame, mask: pd.Series, ids: pd.Series, column: str,
+                  rule: str) -> pd.DataFrame:
+    rows = frame[mask]
+    return pd.DataFrame({ROUND: rows[ROUND], SOURCE_FILE: rows[SOURCE_FILE],
+                         SOURCE_ROW: rows[SOURCE_ROW], "respondent_id": ids[mask],
+                         "column": column, "rule": rule, "value": ids[mask]})
+
+
+def _pandera_failures(cases: pd.DataFrame, frame: pd.DataFrame, ids: pd.Series) -> pd.DataFrame:
+    """Turn Pandera's failure cases into failure rows; frame-level ones stop the round."""
+    frame_level = cases[cases["index"].isna()]
+    if len(frame_level):
+        problems = "; ".join(f"{c['check']}: {c['failure_case']}"
+                             for _, c in frame_level.iterrows())
+        files = sorted(set(frame[SOURCE_FILE]))
+        raise RoundValidationError(f"round {frame[ROUND].iloc[0]!r} ({files}): {problems}")
+    index = cases["index"].astype(int).to_numpy()
+    rule = cases["check"].astype(str).replace({"field_uniqueness": "unique respondent id"})
+    return pd.DataFrame({
+        ROUND: frame[ROUND].to_numpy()[index], SOURCE_FILE: frame[SOURCE_FILE].to_numpy()[index],
+        SOURCE_ROW: frame[SOURCE_ROW].to_numpy()[index], "respondent_id": ids.to_numpy()[index],
+        "column": cases["column"].astype(str).to_numpy(), "rule": rule.to_numpy(),
+        "value": cases["failure_case"].map(lambda v: None if pd.isna(v) else str(v)).to_numpy(),
+    })

@@ -1,0 +1,98 @@
+"""Command line for consultants: `python -m pipelines.cli run [--round NAME]`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+HEADLINE = ["indicator", "group", "n_base", "estimate_base", "n_end", "estimate_end", "change",
+            "p_adjusted", "flags"]
+
+
+def ensure_dagster_home() -> Path:
+    """Use $DAGSTER_HOME if set, else the project's .dagster/ (absolute, created if missing)."""
+    home = Path(os.environ.get("DAGSTER_HOME") or PROJECT_ROOT / ".dagster").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():  # a fresh embedded instance: SQLite storage, no telemetry
+        config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def run(rounds: list[str] | None) -> int:
+    """Materialise the rounds (partitions), then estimates, comparison and outputs."""
+    ensure_dagster_home()
+    import dagster as dg
+
+    from pipelines.definitions import defs
+
+    instance = dg.DagsterInstance.get()
+    round_job = defs.resolve_job_def("round_job")
+    declared = round_job.partitions_def.get_partition_keys()
+    unknown = sorted(set(rounds or []) - set(declared))
+    if unknown:
+        print(f"unknown round(s) {unknown}; declared rounds: {declared}", file=sys.stderr)
+        return 2
+    failed = []
+    for round_name in rounds or declared:
+        print(f"== round {round_name}")
+        result = round_job.execute_in_process(partition_key=round_name, instance=instance,
+                                              raise_on_error=False)
+        if not result.success:
+            failed.append(round_name)
+    if failed:
+        print(f"rounds failed: {failed}; outputs/ left unchanged (see the Dagster run logs)",
+              file=sys.stderr)
+        return 1
+    print("== comparison and publication")
+    result = defs.resolve_job_def("publication_job").execute_in_process(
+        instance=instance, raise_on_error=False)
+    if not result.success:
+        print("publication failed; outputs/ keeps the previous set", file=sys.stderr)
+        return 1
+    print_headline()
+    return 0
+
+
+def print_headline() -> None:
+    """Print where the outputs are and the headline comparison rows."""
+    import pandas as pd
+
+    from pipelines.resources import default_paths
+
+    outputs = default_paths().outputs
+    table = pd.read_csv(outputs / "comparison.csv")
+    headline = table[table["group"] == "all"][HEADLINE]
+    print(f"\nOutputs in {outputs}/:")
+    for path in sorted(outputs.glob("*")):
+        if path.is_file() and not path.name.startswith("."):
+            print(f"  {path.name}")
+    print("\nHeadline (whole population; change = endline - baseline, points or pp):")
+    shown = headline.round(2).assign(p_adjusted=headline["p_adjusted"].map(_format_p))
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(shown.to_string(index=False))
+
+
+def _format_p(p: float) -> str:
+    if p != p:  # NaN: suppressed or not tested
+        return ""
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point."""
+    parser = argparse.ArgumentParser(prog="python -m pipelines.cli", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_parser = commands.add_parser("run", help="materialise every asset on the raw/ data")
+    run_parser.add_argument("--round", action="append", dest="rounds",
+                            help="only this round (repeatable); publication needs all rounds")
+    args = parser.parse_args(argv)
+    return run(args.rounds)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

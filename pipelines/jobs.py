@@ -1,0 +1,14 @@
+"""Jobs: one round at a time (a partition), then everything that compares rounds."""
+
+import dagster as dg
+
+from assets.defs.partitions import round_partitions
+
+round_job = dg.define_asset_job(
+    "round_job", selection=dg.AssetSelection.groups("rounds"), partitions_def=round_partitions,
+    description="Ingest, harmonise, validate and score one round (partition).",
+)
+publication_job = dg.define_asset_job(
+    "publication_job", selection=dg.AssetSelection.groups("comparison"),
+    description="Estimate, compare and publish across all rounds.",
+)

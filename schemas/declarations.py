@@ -1,0 +1,295 @@
+"""Typed models of the declared survey files: project, codebook and indicators.
+
+A consultant adapts the pipeline to a survey by editing these YAML files; every file is
+validated on load (strict: unknown keys are errors) and every error names file, line and key.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from schemas.yaml_source import DeclarationError, SourceDocument, load_yaml, validate_document
+
+DEFAULT_PROJECT_FILE = Path(__file__).resolve().parent / "survey" / "project.yaml"
+PROJECT_FILE_ENV = "SURVEY_PROJECT_FILE"
+
+Kind = Literal["valid", "dont_know", "refused", "not_applicable", "missing"]
+SpecialKind = Literal["dont_know", "refused", "not_applicable", "missing"]
+VariableType = Literal["string", "integer", "number", "category", "date"]
+Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+
+
+class Strict(BaseModel):
+    """Base of every declaration: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---------------------------------------------------------------- project.yaml
+class RoundDeclaration(Strict):
+    """One survey round; its files are globs under raw/<name>/."""
+
+    name: Identifier
+    label: str
+    files: list[str] = Field(min_length=1)
+
+
+class ComparisonDeclaration(Strict):
+    """A pair of rounds to compare (second minus first)."""
+
+    name: Identifier
+    first: str
+    second: str
+    design: Literal["independent"] = "independent"
+
+
+class Suppression(Strict):
+    """Small-cell rules (DHS): suppress below `suppress_below`, caution below `caution_below`."""
+
+    suppress_below: int = Field(25, ge=0)
+    caution_below: int = Field(50, ge=0)
+
+
+class Project(Strict):
+    """The survey project: rounds, comparisons, special codes and table rules."""
+
+    name: str
+    description: str = ""
+    codebook: str = "codebook.yaml"
+    indicators: str = "indicators.yaml"
+    respondent_id: Identifier
+    rounds: list[RoundDeclaration] = Field(min_length=1)
+    comparisons: list[ComparisonDeclaration] = []
+    special_codes: dict[Identifier, dict[str, SpecialKind]] = {}
+    confidence: float = Field(0.95, gt=0.5, lt=1)
+    alpha: float = Field(0.05, gt=0, lt=0.5)
+    suppression: Suppression = Suppression()
+
+    @model_validator(mode="after")
+    def _rounds_are_known(self) -> Project:
+        names = [r.name for r in self.rounds]
+        if len(set(names)) != len(names):
+            raise ValueError(f"round names must be unique, got {names}")
+        for comparison in self.comparisons:
+            for side in (comparison.first, comparison.second):
+                if side not in names:
+                    raise ValueError(f"comparison {comparison.name!r}: unknown round {side!r}")
+        return self
+
+    @property
+    def round_names(self) -> list[str]:
+        """Declared round names in declaration order."""
+        return [r.name for r in self.rounds]
+
+
+# --------------------------------------------------------------- codebook.yaml
+class SourceColumn(Strict):
+    """Where a canonical variable comes from in one round, and how its values map."""
+
+    column: str
+    recode: dict[str, str] = {}
+
+
+class Variable(Strict):
+    """One canonical variable: type, labels, rules and its source column in every round."""
+
+    name: Identifier
+    label: str
+    type: VariableType
+    personal: bool = False
+    required: bool = False
+    labels: str | dict[str, str] | None = None
+    range: tuple[float, float] | None = None
+    missing_codes: str | None = None
+    sources: dict[str, SourceColumn | None]
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _plain_column_names(cls, value: object) -> object:
+        if isinstance(value, dict):
+            return {k: {"column": v} if isinstance(v, str) else v for k, v in value.items()}
+        return value
+
+    @model_validator(mode="after")
+    def _rules_fit_type(self) -> Variable:
+        if self.range is not None and self.type not in ("integer", "number"):
+            raise ValueError(f"range applies to integer/number variables, not {self.type}")
+        if self.type == "category" and self.labels is None:
+            raise ValueError("a category variable needs labels (a list name or a mapping)")
+        return self
+
+
+class Codebook(Strict):
+    """Canonical variables shared by all rounds (the iecodebook idea)."""
+
+    value_labels: dict[Identifier, dict[str, str]] = {}
+    variables: list[Variable] = Field(min_length=1)
+
+    def variable(self, name: str) -> Variable:
+        """The declared variable called `name`."""
+        for variable in self.variables:
+            if variable.name == name:
+                return variable
+        raise KeyError(name)
+
+    def labels_of(self, variable: Variable) -> dict[str, str]:
+        """Value labels of a variable, resolving a shared list name."""
+        if isinstance(variable.labels, str):
+            return self.value_labels[variable.labels]
+        return variable.labels or {}
+
+
+# ------------------------------------------------------------- indicators.yaml
+Direction = Literal["higher_is_better", "lower_is_better"]
+
+
+class Scale(Strict):
+    """Response scale of items, converted to 0-100 as percent of scale maximum."""
+
+    min: float
+    max: float
+
+
+class Plausibility(Strict):
+    """Warn (never fail) when a group estimate moves or sits beyond what is plausible."""
+
+    max_change: float | None = None
+    max_estimate: float | None = None
+
+
+class IndicatorBase(Strict):
+    """Fields every indicator declares."""
+
+    id: Identifier
+    label: str
+    direction: Direction = "higher_is_better"
+    eligible: dict[str, list[str]] = {}
+    groups: list[str] = []
+    source: str = ""
+    plausibility: Plausibility = Plausibility()
+
+
+class MeanScore(IndicatorBase):
+    """A scale score: mean of answered items on 0-100, scored when few enough are missing."""
+
+    kind: Literal["mean_score"]
+    unit: Literal["points"] = "points"
+    items: list[str] = Field(min_length=1)
+    scale: Scale
+    max_missing: int = Field(1, ge=0)
+    response_set_flags: bool = False
+
+
+class Prevalence(IndicatorBase):
+    """A percentage: respondents whose answer is in `yes` among the denominator."""
+
+    kind: Literal["prevalence"]
+    unit: Literal["%"] = "%"
+    variable: str
+    yes: list[str] = Field(min_length=1)
+    denominator_excludes: list[SpecialKind] = ["refused", "missing", "not_applicable"]
+
+
+Indicator = Annotated[MeanScore | Prevalence, Field(discriminator="kind")]
+
+
+class IndicatorCatalogue(Strict):
+    """All declared indicators."""
+
+    indicators: list[Indicator] = Field(min_length=1)
+
+
+# ------------------------------------------------------------------ the survey
+@dataclass(frozen=True)
+class Survey:
+    """A loaded and cross-checked set of declarations."""
+
+    project_file: Path
+    project: Project
+    codebook: Codebook
+    catalogue: IndicatorCatalogue
+
+
+def configured_project_file() -> Path:
+    """The project declaration in use: $SURVEY_PROJECT_FILE, else the shipped sample's."""
+    return Path(os.environ.get(PROJECT_FILE_ENV) or DEFAULT_PROJECT_FILE).resolve()
+
+
+def load_project(path: str | Path) -> tuple[Project, SourceDocument]:
+    """Load and validate project.yaml."""
+    doc = load_yaml(path)
+    return validate_document(doc, Project), doc
+
+
+def load_survey(project_file: str | Path | None = None) -> Survey:
+    """Load project, codebook and indicators, and check that they refer to each other."""
+    project_file = Path(project_file or configured_project_file())
+    project, _ = load_project(project_file)
+    codebook_doc = load_yaml(project_file.parent / project.codebook)
+    codebook = validate_document(codebook_doc, Codebook)
+    indicators_doc = load_yaml(project_file.parent / project.indicators)
+    catalogue = validate_document(indicators_doc, IndicatorCatalogue)
+    _check_codebook(project, codebook, codebook_doc)
+    _check_indicators(codebook, catalogue, indicators_doc)
+    if project.respondent_id not in {v.name for v in codebook.variables}:
+        raise DeclarationError(
+            f"{project_file}: respondent_id: {project.respondent_id!r} is not a codebook variable",
+            path=project_file, key="respondent_id")
+    return Survey(project_file, project, codebook, catalogue)
+
+
+def _fail(doc: SourceDocument, loc: tuple[str | int, ...], message: str) -> DeclarationError:
+    dotted = ".".join(str(part) for part in loc)
+    line = doc.line_of(loc)
+    where = f"{doc.path}:{line}" if line else str(doc.path)
+    return DeclarationError(f"{where}: {dotted}: {message}", path=doc.path, line=line, key=dotted)
+
+
+def _check_codebook(project: Project, codebook: Codebook, doc: SourceDocument) -> None:
+    rounds = set(project.round_names)
+    seen: set[str] = set()
+    for i, variable in enumerate(codebook.variables):
+        loc: tuple[str | int, ...] = ("variables", i)
+        if variable.name in seen:
+            raise _fail(doc, (*loc, "name"), f"variable {variable.name!r} is declared twice")
+        seen.add(variable.name)
+        if set(variable.sources) != rounds:
+            missing, unknown = rounds - set(variable.sources), set(variable.sources) - rounds
+            raise _fail(doc, (*loc, "sources"), "every declared round needs a source "
+                        f"(null = absent in that round); missing {sorted(missing)}, "
+                        f"unknown {sorted(unknown)}")
+        if isinstance(variable.labels, str) and variable.labels not in codebook.value_labels:
+            raise _fail(doc, (*loc, "labels"), f"unknown value label list {variable.labels!r}")
+        if variable.missing_codes and variable.missing_codes not in project.special_codes:
+            raise _fail(doc, (*loc, "missing_codes"),
+                        f"unknown special code set {variable.missing_codes!r} (declare it under "
+                        "special_codes in project.yaml)")
+
+
+def _check_indicators(codebook: Codebook, catalogue: IndicatorCatalogue,
+                      doc: SourceDocument) -> None:
+    variables = {v.name: v for v in codebook.variables}
+    ids: set[str] = set()
+    for i, indicator in enumerate(catalogue.indicators):
+        loc: tuple[str | int, ...] = ("indicators", i)
+        if indicator.id in ids:
+            raise _fail(doc, (*loc, "id"), f"indicator {indicator.id!r} is declared twice")
+        ids.add(indicator.id)
+        used = {"eligible": list(indicator.eligible), "groups": indicator.groups}
+        used.update({"items": indicator.items} if isinstance(indicator, MeanScore)
+                    else {"variable": [indicator.variable]})
+        for key, names in used.items():
+            for name in names:
+                if name not in variables:
+                    raise _fail(doc, (*loc, key), f"unknown codebook variable {name!r}")
+                if variables[name].personal:
+                    raise _fail(doc, (*loc, key), f"{name!r} is personal data")
+        for name in indicator.groups:
+            if variables[name].type != "category":
+                raise _fail(doc, (*loc, "groups"), f"group variable {name!r} is not a category")
+
