@@ -21,6 +21,7 @@ from schemas.declarations import IndicatorCatalogue, Project
 from schemas.tables import COMPARISON_COLUMNS
 
 EXTRA_COLUMNS = ["design", "assessment", "base_round", "end_round"]
+NUMERIC_PREFIXES = ("estimate_", "ci_", "change", "relative_", "statistic", "p_")
 RELATIVE_CHANGE_MIN_BASE = 5.0  # relative change is blank below a 5% (or 5-point) base
 
 
@@ -42,11 +43,12 @@ def compare_rounds(estimates: pd.DataFrame, project: Project,
                            base_round=comparison.first, end_round=comparison.second)
                 row["flags"] = ";".join(row.pop("_flags") + _plausibility(row, indicator))
                 rows.append(row)
-    table = pd.DataFrame(rows)
+    table = pd.DataFrame(rows).reindex(columns=COMPARISON_COLUMNS + EXTRA_COLUMNS)
+    numeric = [c for c in COMPARISON_COLUMNS if c.startswith(NUMERIC_PREFIXES)]
+    table = table.astype({c: "float64" for c in numeric} | {"n_base": "int64", "n_end": "int64"})
     table["p_adjusted"] = adjust_pvalues(table["p_value"].to_numpy(dtype=float), "fdr_bh")
     table["assessment"] = [_assess(r, project.alpha) for r in table.itertuples()]
-    return table.reindex(columns=COMPARISON_COLUMNS + EXTRA_COLUMNS).astype(
-        {"n_base": "int64", "n_end": "int64"})
+    return table
 
 
 def _compare_cell(base: pd.Series, end: pd.Series, unit: str, project: Project,

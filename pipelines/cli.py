@@ -29,30 +29,19 @@ def run(rounds: list[str] | None) -> int:
     import dagster as dg
 
     from pipelines.definitions import defs
+    from pipelines.runner import materialise_all
 
-    instance = dg.DagsterInstance.get()
-    round_job = defs.resolve_job_def("round_job")
-    declared = round_job.partitions_def.get_partition_keys()
+    declared = defs.resolve_job_def("round_job").partitions_def.get_partition_keys()
     unknown = sorted(set(rounds or []) - set(declared))
     if unknown:
         print(f"unknown round(s) {unknown}; declared rounds: {declared}", file=sys.stderr)
         return 2
-    failed = []
-    for round_name in rounds or declared:
-        print(f"== round {round_name}")
-        result = round_job.execute_in_process(partition_key=round_name, instance=instance,
-                                              raise_on_error=False)
-        if not result.success:
-            failed.append(round_name)
-    if failed:
-        print(f"rounds failed: {failed}; outputs/ left unchanged (see the Dagster run logs)",
-              file=sys.stderr)
-        return 1
-    print("== comparison and publication")
-    result = defs.resolve_job_def("publication_job").execute_in_process(
-        instance=instance, raise_on_error=False)
-    if not result.success:
-        print("publication failed; outputs/ keeps the previous set", file=sys.stderr)
+    summary = materialise_all(defs, dg.DagsterInstance.get(), rounds)
+    for step, message in summary.failed.items():
+        print(f"FAILED {step}: {message}", file=sys.stderr)
+    if not summary.success:
+        print("outputs/ keeps the previous publication; see the messages above and the "
+              "Dagster UI (make dev)", file=sys.stderr)
         return 1
     print_headline()
     return 0

@@ -1,12 +1,21 @@
-"""The Dagster code location: the assets of assets/defs plus resources and jobs."""
+"""The Dagster code location: the assets and checks of assets/defs plus resources and jobs."""
 
 import dagster as dg
 
 import assets.defs
+from assets.defs.paths import SurveyPaths
 from pipelines.jobs import publication_job, round_job
 from pipelines.resources import default_paths
 
-defs = dg.Definitions.merge(
-    dg.load_defs(assets.defs),
-    dg.Definitions(resources={"paths": default_paths()}, jobs=[round_job, publication_job]),
-)
+
+def build_definitions(paths: SurveyPaths) -> dg.Definitions:
+    """The code location with the given paths (tests point it at temporary directories)."""
+    return dg.Definitions(
+        assets=dg.load_assets_from_package_module(assets.defs),
+        asset_checks=dg.load_asset_checks_from_package_module(assets.defs),
+        resources={"paths": paths},
+        jobs=[round_job, publication_job],
+    )
+
+
+defs = build_definitions(default_paths())

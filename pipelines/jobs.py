@@ -2,10 +2,8 @@
 
 import dagster as dg
 
-from assets.defs.partitions import round_partitions
-
 round_job = dg.define_asset_job(
-    "round_job", selection=dg.AssetSelection.groups("rounds"), partitions_def=round_partitions,
+    "round_job", selection=dg.AssetSelection.groups("rounds"),
     description="Ingest, harmonise, validate and score one round (partition).",
 )
 publication_job = dg.define_asset_job(

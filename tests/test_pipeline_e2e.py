@@ -1,0 +1,132 @@
+"""End to end: materialise the real Definitions on the shipped sample and read what it publishes."""
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+import pytest
+
+from assets.defs.paths import SurveyPaths
+from pipelines.definitions import build_definitions
+from pipelines.resources import PROJECT_ROOT
+from pipelines.runner import materialise_all
+from schemas.declarations import DEFAULT_PROJECT_FILE
+
+pytestmark = pytest.mark.slow
+
+# spec/reference_figures.md: the seed report's published figures, to the precision published.
+PUBLISHED = {
+    ("pwi_women", 1): (58.1, 64.8),
+    ("pwi_adolescents", 1): (69.4, 83.2),
+    ("happy_with_life_adolescents", 0): (68, 83),
+    ("saves_for_business_women", 1): (1.2, 10.8),
+    ("no_monthly_budget_women", 0): (95, 64),
+    ("paid_job_women", 0): (26, 31),
+}
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    """A project directory with a copy of raw/, its own working tables, outputs and instance."""
+    root = tmp_path_factory.mktemp("project")
+    shutil.copytree(PROJECT_ROOT / "raw", root / "raw")
+    paths = SurveyPaths(project_file=str(DEFAULT_PROJECT_FILE), raw_dir=str(root / "raw"),
+                        work_dir=str(root / "work"), outputs_dir=str(root / "outputs"))
+    defs = build_definitions(paths)
+    (root / "dagster_home").mkdir()
+    instance = dg.DagsterInstance.local_temp(str(root / "dagster_home"),
+                                             overrides={"telemetry": {"enabled": False}})
+    summary = materialise_all(defs, instance)
+    assert summary.success, summary.failed
+    yield dict(root=root, paths=paths, defs=defs, instance=instance, summary=summary)
+    instance.dispose()
+
+
+def test_the_pwi_rows_reproduce_the_published_figures(project):
+    table = pd.read_csv(project["root"] / "outputs" / "comparison.csv")
+    overall = table[table["group"] == "all"].set_index("indicator")
+    for (indicator, digits), (base, end) in PUBLISHED.items():
+        row = overall.loc[indicator]
+        assert round(row["estimate_base"], digits) == base, indicator
+        assert round(row["estimate_end"], digits) == end, indicator
+        assert row["change"] == pytest.approx(row["estimate_end"] - row["estimate_base"])
+    assert "plausibility_warning" in overall.loc["pwi_adolescents", "flags"]
+    assert "plausibility_warning" not in overall.loc["pwi_women", "flags"]
+    assert overall.loc["pwi_women", "test"].startswith("Welch")
+    assert set(table["group"]) >= {"all", "district=Dusti", "district=Kulob", "sex=Female"}
+
+
+def test_every_asset_check_passed_and_quarantine_accounts_for_every_raw_row(project):
+    instance = project["instance"]
+    for run_id in project["summary"].run_ids:
+        evaluations = [e for e in instance.all_logs(run_id)
+                       if e.dagster_event and e.dagster_event.event_type_value
+                       == "ASSET_CHECK_EVALUATION"]
+        for event in evaluations:
+            data = event.dagster_event.event_specific_data
+            assert data.passed or data.severity == dg.AssetCheckSeverity.WARN, data.check_name
+    failures = pd.read_csv(project["root"] / "outputs" / "validation_failures.csv")
+    assert failures.drop_duplicates(["source_file", "source_row"]).groupby("round").size(
+    ).to_dict() == {"baseline": 4, "endline": 2}
+    work = Path(project["paths"].work_dir)
+    for round_name, raw_rows in (("baseline", 598), ("endline", 456)):
+        clean = pd.read_parquet(work / "validated_responses" / f"{round_name}.parquet")
+        quarantine = pd.read_parquet(work / "quarantine" / f"{round_name}.parquet")
+        assert len(clean) + len(quarantine) == raw_rows
+        assert quarantine["reasons"].str.len().gt(0).all()
+
+
+def test_the_manifest_traces_inputs_code_and_outputs(project):
+    outputs = project["root"] / "outputs"
+    manifest = json.loads((outputs / "manifest.json").read_text())
+    by_file = {i["file"]: i for i in manifest["inputs"]}
+    raw = project["root"] / "raw"
+    assert by_file["khatlon_baseline_2021.sav"]["sha256"] == sha256(
+        raw / "baseline" / "khatlon_baseline_2021.sav")
+    assert by_file["khatlon_baseline_2021.sav"]["rows"] == 598
+    assert by_file["khatlon_endline_2023.csv"]["rows"] == 456
+    for output in manifest["outputs"]:
+        assert output["sha256"] == sha256(outputs / output["file"])
+    assert manifest["run_id"] == project["summary"].run_ids[-1]
+    assert manifest["packages"]["pandas"].startswith("3.")
+    assert manifest["code_version"]
+
+
+def test_no_personal_value_reaches_the_outputs(project):
+    raw = pd.read_parquet(Path(project["paths"].work_dir) / "raw_responses" / "baseline.parquet")
+    names = set(raw["resp_name"].dropna()) | set(raw["phone"].dropna())
+    assert len(names) > 500
+    for path in (project["root"] / "outputs").iterdir():
+        text = path.read_text(encoding="utf-8")
+        assert not any(name in text for name in names), path.name
+
+
+def test_a_second_run_without_changes_succeeds_and_publishes_the_same_table(project):
+    before = (project["root"] / "outputs" / "comparison.csv").read_bytes()
+    summary = materialise_all(project["defs"], project["instance"])
+    assert summary.success, summary.failed
+    assert (project["root"] / "outputs" / "comparison.csv").read_bytes() == before
+
+
+def test_a_round_that_does_not_fit_the_codebook_fails_clearly_and_keeps_the_outputs(project):
+    outputs = project["root"] / "outputs"
+    before = {p.name: p.read_bytes() for p in outputs.iterdir()}
+    endline = project["root"] / "raw" / "endline" / "khatlon_endline_2023.csv"
+    original = endline.read_bytes()
+    text = original.decode("utf-8-sig").replace('"intro/district"', '"intro/distrikt"', 1)
+    endline.write_text(text, encoding="utf-8-sig")
+    try:
+        summary = materialise_all(project["defs"], project["instance"])
+    finally:
+        endline.write_bytes(original)
+    assert set(summary.failed) == {"endline"}
+    assert "'intro/district'" in summary.failed["endline"]
+    assert "district" in summary.failed["endline"]
+    assert {p.name: p.read_bytes() for p in outputs.iterdir()} == before
