@@ -19,6 +19,7 @@ from schemas.declarations import Codebook, Project, Variable
 ROUND = "round"
 PROVENANCE = [ROUND, SOURCE_FILE, SOURCE_ROW]
 KIND_SUFFIX = "__kind"
+MAX_EXACT_INTEGER = 2.0**53  # beyond this a float no longer holds every integer exactly
 FAILURE_COLUMNS = [ROUND, SOURCE_FILE, SOURCE_ROW, "respondent_id", "column", "rule", "value"]
 
 
@@ -107,9 +108,13 @@ def _convert(text: pd.Series, variable: Variable) -> tuple[pd.Series, pd.Series]
     if variable.type in ("string", "category"):
         return text.astype("string"), pd.Series(False, index=text.index)
     if variable.type == "date":
-        values = pd.to_datetime(text, errors="coerce", format="ISO8601")
+        # Offsets (Kobo's "+05:00") are converted to UTC; dates without one are taken as UTC.
+        values = pd.to_datetime(text, errors="coerce", format="ISO8601", utc=True)
+        values = values.dt.tz_localize(None).astype("datetime64[us]")
         return values, text.notna() & values.isna()
-    numbers = pd.to_numeric(text, errors="coerce")
+    numbers = pd.to_numeric(text, errors="coerce").astype("float64")
+    unusable = ~np.isfinite(numbers) | (numbers.abs() > MAX_EXACT_INTEGER)
+    numbers = numbers.where(~unusable)
     bad = text.notna() & numbers.isna()
     if variable.type == "integer":
         fractional = numbers.notna() & (np.floor(numbers) != numbers)

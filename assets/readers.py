@@ -84,6 +84,9 @@ def read_raw_file(path: Path, name: str | None = None) -> RawFile:
     except Exception as exc:  # the reader libraries raise many types; name the file
         raise RawFileError(f"{path}: cannot read as {fmt}: {exc}") from exc
     frame = raw.frame
+    clash = [c for c in (SOURCE_FILE, SOURCE_ROW) if c in frame.columns]
+    if clash:
+        raise RawFileError(f"{path}: columns {clash} clash with the provenance columns we add")
     frame.insert(0, SOURCE_ROW, pd.array(range(1, len(frame) + 1), dtype="Int64"))
     frame.insert(0, SOURCE_FILE, name or path.name)
     return raw
@@ -123,7 +126,7 @@ def _read_csv(path: Path) -> RawFile:
         delimiter = ","
     frame = pd.read_csv(
         path, sep=delimiter, dtype="string", keep_default_na=False, na_values=[""],
-        encoding="utf-8-sig",
+        encoding="utf-8-sig", index_col=False,  # a trailing delimiter never shifts a row
     )
     header = next(csv.reader([first_line.rstrip("\r")], delimiter=delimiter))
     repeated = sorted({name for name in header if header.count(name) > 1})

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 import pandera.pandas as pa
-from pandera.config import config_context
+from pandera.config import ValidationDepth, config_context
 
 from assets.harmonize import FAILURE_COLUMNS, PROVENANCE, ROUND, published_variables
 from assets.readers import SOURCE_FILE, SOURCE_ROW
@@ -22,6 +22,12 @@ from schemas.tables import ResponseProvenance
 DUPLICATE_RULE = "exact duplicate of an earlier submission"
 PANDAS_DTYPES = {"string": "string", "category": "string", "integer": "Int64",
                  "number": "Float64", "date": "datetime64[us]"}
+
+
+def full_validation():
+    """Pandera on, schema and data checks, whatever PANDERA_* environment variables say."""
+    return config_context(validation_enabled=True,
+                          validation_depth=ValidationDepth.SCHEMA_AND_DATA)
 
 
 class RoundValidationError(ValueError):
@@ -65,17 +71,21 @@ def validate_round(harmonized: pd.DataFrame, conversion_failures: pd.DataFrame,
                    project: Project, codebook: Codebook) -> ValidatedRound:
     """Validate one harmonised round lazily and split it into clean and quarantined rows."""
     frame = harmonized.reset_index(drop=True)
+    if project.respondent_id not in frame.columns:
+        raise RoundValidationError(
+            f"{_where(frame)}: respondent id column {project.respondent_id!r} is missing")
     ids = frame[project.respondent_id]
     duplicate = exact_duplicates(frame, ignore=["submission_id"])
     failures = [conversion_failures, _failure_rows(frame, duplicate, ids, "row", DUPLICATE_RULE)]
     candidates = frame[~duplicate]
-    with config_context(validation_enabled=True):  # never switched off by the environment
+    with full_validation():
         try:
             response_schema(project, codebook).validate(candidates, lazy=True)
         except pa.errors.SchemaErrors as errors:
             failures.append(_pandera_failures(errors.failure_cases, frame, ids))
-    table = pd.concat([f for f in failures if len(f)], ignore_index=True)
-    table = table.reindex(columns=FAILURE_COLUMNS) if len(table) else _empty_failures()
+    found = [f for f in failures if len(f)]
+    table = (pd.concat(found, ignore_index=True).reindex(columns=FAILURE_COLUMNS) if found
+             else _empty_failures())
     keys = set(zip(table[SOURCE_FILE], table[SOURCE_ROW], strict=True))
     bad = pd.Series([(f, r) in keys for f, r in zip(frame[SOURCE_FILE], frame[SOURCE_ROW],
                                                     strict=True)], index=frame.index)
@@ -87,6 +97,11 @@ def validate_round(harmonized: pd.DataFrame, conversion_failures: pd.DataFrame,
     table = table.astype({"value": "string", "respondent_id": "string", "column": "string"})
     return ValidatedRound(frame[~bad].reset_index(drop=True), quarantine.reset_index(drop=True),
                           table.sort_values([SOURCE_FILE, SOURCE_ROW]).reset_index(drop=True))
+
+
+def _where(frame: pd.DataFrame) -> str:
+    rounds = sorted(set(frame[ROUND])) if len(frame) else ["(no rows)"]
+    return f"round {', '.join(map(repr, rounds))} ({sorted(set(frame[SOURCE_FILE]))})"
 
 
 def _empty_failures() -> pd.DataFrame:
@@ -108,8 +123,7 @@ def _pandera_failures(cases: pd.DataFrame, frame: pd.DataFrame, ids: pd.Series) 
     if len(frame_level):
         problems = "; ".join(f"{c['check']}: {c['failure_case']}"
                              for _, c in frame_level.iterrows())
-        files = sorted(set(frame[SOURCE_FILE]))
-        raise RoundValidationError(f"round {frame[ROUND].iloc[0]!r} ({files}): {problems}")
+        raise RoundValidationError(f"{_where(frame)}: {problems}")
     index = cases["index"].astype(int).to_numpy()
     rule = cases["check"].astype(str).replace({"field_uniqueness": "unique respondent id"})
     return pd.DataFrame({

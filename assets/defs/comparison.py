@@ -3,12 +3,12 @@
 import dagster as dg
 import pandas as pd
 import pandera.pandas as pa
-from pandera.config import config_context
 
 from assets.comparison import compare_rounds
 from assets.defs.paths import SurveyPaths
 from assets.defs.storage import markdown, table_metadata, write_table
 from assets.estimates import ALL, estimate_indicators
+from assets.validate import full_validation
 from schemas.tables import IndicatorEstimates, RoundComparison
 
 HEADLINE = ["indicator", "group", "estimate_base", "estimate_end", "change", "p_adjusted", "flags"]
@@ -23,7 +23,7 @@ def indicator_estimates(paths: SurveyPaths) -> dg.MaterializeResult:
                             ignore_index=True)
     table = estimate_indicators(respondents, survey.catalogue, survey.codebook, rounds,
                                 survey.project.confidence)
-    with config_context(validation_enabled=True):
+    with full_validation():
         IndicatorEstimates.validate(table, lazy=True)
     path = paths.table("indicator_estimates")
     write_table(table, path)
@@ -50,7 +50,7 @@ def round_comparison(paths: SurveyPaths) -> dg.MaterializeResult:
                            survey.catalogue)
     path = paths.table("round_comparison")
     write_table(table, path)
-    with config_context(validation_enabled=True):
+    with full_validation():
         try:
             RoundComparison.validate(table, lazy=True)
             contract_ok, note = True, "ok"

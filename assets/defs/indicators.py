@@ -2,12 +2,12 @@
 
 import dagster as dg
 import pandera.pandas as pa
-from pandera.config import config_context
 
 from assets.defs.partitions import round_partitions
 from assets.defs.paths import SurveyPaths
 from assets.defs.storage import markdown, table_metadata, write_table
 from assets.scoring import score_respondents
+from assets.validate import full_validation
 from schemas.tables import RespondentIndicators
 
 SCORES_IN_RANGE = "values_within_0_100"
@@ -29,7 +29,7 @@ def respondent_indicators(context: dg.AssetExecutionContext,
     path = paths.table("respondent_indicators", context.partition_key)
     write_table(table, path)
     values = table["value"].dropna()
-    with config_context(validation_enabled=True):
+    with full_validation():
         try:
             RespondentIndicators.validate(table, lazy=True)
             shape_ok = True

@@ -3,13 +3,12 @@
 import dagster as dg
 import pandas as pd
 import pandera.pandas as pa
-from pandera.config import config_context
 
 from assets.defs.partitions import round_partitions
 from assets.defs.paths import SurveyPaths
 from assets.defs.storage import markdown, table_metadata, write_table
 from assets.readers import SOURCE_FILE
-from assets.validate import response_schema, validate_round
+from assets.validate import full_validation, response_schema, validate_round
 
 ROW_ACCOUNTING = "row_accounting"
 UNIQUE_IDS = "unique_respondent_ids"
@@ -51,7 +50,7 @@ def validated_responses(context: dg.AssetExecutionContext,
         {"clean": int, "quarantined": int})
     balanced = bool((accounting["raw"] == accounting["clean"] + accounting["quarantined"]).all())
     ids = result.clean[survey.project.respondent_id]
-    with config_context(validation_enabled=True):
+    with full_validation():
         try:
             response_schema(survey.project, survey.codebook).validate(result.clean, lazy=True)
             schema_ok, schema_note = True, "ok"
