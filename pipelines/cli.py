@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -23,7 +24,7 @@ def ensure_dagster_home() -> Path:
     return home
 
 
-def run(rounds: list[str] | None) -> int:
+def run(rounds: list[str] | None, log_level: str = "WARNING") -> int:
     """Materialise the rounds (partitions), then estimates, comparison and outputs."""
     ensure_dagster_home()
     import dagster as dg
@@ -36,7 +37,9 @@ def run(rounds: list[str] | None) -> int:
     if unknown:
         print(f"unknown round(s) {unknown}; declared rounds: {declared}", file=sys.stderr)
         return 2
-    summary = materialise_all(defs, dg.DagsterInstance.get(), rounds)
+    print(f"Materialising {rounds or declared} then the comparison (Dagster instance in "
+          f"{os.environ['DAGSTER_HOME']}; full logs in the UI: make dev)")
+    summary = materialise_all(defs, dg.DagsterInstance.get(), rounds, log_level)
     for step, message in summary.failed.items():
         print(f"FAILED {step}: {message}", file=sys.stderr)
     if not summary.success:
@@ -56,10 +59,10 @@ def print_headline() -> None:
     outputs = default_paths().outputs
     table = pd.read_csv(outputs / "comparison.csv")
     headline = table[table["group"] == "all"][HEADLINE]
-    print(f"\nOutputs in {outputs}/:")
-    for path in sorted(outputs.glob("*")):
-        if path.is_file() and not path.name.startswith("."):
-            print(f"  {path.name}")
+    manifest = json.loads((outputs / "manifest.json").read_text(encoding="utf-8"))
+    print(f"\nOutputs in {outputs}/ (run {manifest['run_id']}):")
+    for entry in [*manifest["outputs"], {"file": "manifest.json"}]:
+        print(f"  {entry['file']}")
     print("\nHeadline (whole population; change = endline - baseline, points or pp):")
     shown = headline.round(2).assign(p_adjusted=headline["p_adjusted"].map(_format_p))
     with pd.option_context("display.width", 200, "display.max_columns", 20):
@@ -79,8 +82,11 @@ def main(argv: list[str] | None = None) -> int:
     run_parser = commands.add_parser("run", help="materialise every asset on the raw/ data")
     run_parser.add_argument("--round", action="append", dest="rounds",
                             help="only this round (repeatable); publication needs all rounds")
+    run_parser.add_argument("--log-level", default="WARNING",
+                            choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                            help="Dagster console log level (default WARNING)")
     args = parser.parse_args(argv)
-    return run(args.rounds)
+    return run(args.rounds, args.log_level)
 
 
 if __name__ == "__main__":

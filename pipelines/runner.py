@@ -32,20 +32,21 @@ def _failure_message(result: dg.ExecuteInProcessResult) -> str:
 
 
 def materialise_all(defs: dg.Definitions, instance: dg.DagsterInstance,
-                    rounds: list[str] | None = None) -> RunSummary:
+                    rounds: list[str] | None = None, log_level: str = "INFO") -> RunSummary:
     """Run round_job per round, then publication_job if every round succeeded."""
     summary = RunSummary()
+    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     round_job = defs.resolve_job_def("round_job")
     for round_name in rounds or round_job.partitions_def.get_partition_keys():
         result = round_job.execute_in_process(partition_key=round_name, instance=instance,
-                                              raise_on_error=False)
+                                              run_config=run_config, raise_on_error=False)
         summary.run_ids.append(result.run_id)
         if not result.success:
             summary.failed[round_name] = _failure_message(result)
     if summary.failed:
         return summary
     result = defs.resolve_job_def("publication_job").execute_in_process(
-        instance=instance, raise_on_error=False)
+        instance=instance, run_config=run_config, raise_on_error=False)
     summary.run_ids.append(result.run_id)
     if not result.success:
         summary.failed["publication"] = _failure_message(result)
