@@ -132,3 +132,21 @@ def _pandera_failures(cases: pd.DataFrame, frame: pd.DataFrame, ids: pd.Series) 
         "column": cases["column"].astype(str).to_numpy(), "rule": rule.to_numpy(),
         "value": cases["failure_case"].map(lambda v: None if pd.isna(v) else str(v)).to_numpy(),
     })
+
+
+def row_accounting(inventory: list[dict], clean: pd.DataFrame,
+                   quarantine: pd.DataFrame) -> pd.DataFrame:
+    """Per raw file: raw rows, clean rows, quarantined rows and whether they balance."""
+    table = pd.DataFrame({"file": [f["file"] for f in inventory],
+                          "raw": [int(f["rows"]) for f in inventory]})
+    for name, rows in (("clean", clean), ("quarantined", quarantine)):
+        table[name] = table["file"].map(rows[SOURCE_FILE].value_counts()).fillna(0).astype(int)
+    table["balanced"] = table["raw"] == table["clean"] + table["quarantined"]
+    return table
+
+
+def failures_by_rule(failures: pd.DataFrame) -> pd.DataFrame:
+    """Number of failing rows per column and rule."""
+    if failures.empty:
+        return pd.DataFrame(columns=["column", "rule", "rows"])
+    return failures.groupby(["column", "rule"]).size().rename("rows").reset_index()

@@ -13,8 +13,8 @@ from assets.harmonize import (
     harmonize_round,
     kind_column,
 )
-from assets.readers import SOURCE_FILE, SOURCE_ROW, read_round_files
-from schemas.declarations import DEFAULT_PROJECT_FILE, Codebook, Project, load_survey
+from assets.readers import SOURCE_FILE, SOURCE_ROW
+from schemas.declarations import Codebook, Project
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -285,22 +285,17 @@ def test_date_with_an_offset_among_plain_dates_does_not_crash_the_round():
     raw = baseline_raw(intdate=["2021-05-10", "2021-05-11T08:00:00+05:00", None, None])
     result = harmonize_round(raw, "baseline", PROJECT, CODEBOOK)
     assert result.frame["interview_date"].iloc[0] == pd.Timestamp("2021-05-10")
-    converted = pd.notna(result.frame["interview_date"].iloc[1])
-    assert converted or result.conversion_failures[SOURCE_ROW].tolist() == [2]
+    # the offset is converted to UTC: 08:00 at +05:00 is 03:00 UTC
+    assert result.frame["interview_date"].iloc[1] == pd.Timestamp("2021-05-11 03:00")
+    assert result.conversion_failures.empty
 
 
 # ------------------------------------------------------------- shipped sample
 
 
-@pytest.fixture(scope="module")
-def sample():
-    survey = load_survey(DEFAULT_PROJECT_FILE)
-    out = {}
-    for round_name, path in [("baseline", "raw/baseline/khatlon_baseline_2021.sav"),
-                             ("endline", "raw/endline/khatlon_endline_2023.csv")]:
-        raw, _ = read_round_files([ROOT / path])
-        out[round_name] = (raw, harmonize_round(raw, round_name, survey.project, survey.codebook))
-    return out
+@pytest.fixture
+def sample(harmonized_sample):
+    return harmonized_sample
 
 
 def test_sample_rounds_share_the_same_canonical_columns(sample):

@@ -10,11 +10,13 @@ import pandera.pandas as pa
 import pytest
 
 from assets.harmonize import FAILURE_COLUMNS, harmonize_round
-from assets.readers import SOURCE_FILE, SOURCE_ROW, read_round_files
+from assets.readers import SOURCE_FILE, SOURCE_ROW
 from assets.validate import (
     DUPLICATE_RULE,
     RoundValidationError,
+    failures_by_rule,
     response_schema,
+    row_accounting,
     validate_round,
 )
 from schemas.declarations import DEFAULT_PROJECT_FILE, Codebook, Project, load_survey
@@ -317,17 +319,13 @@ def test_shipped_schema_covers_every_non_personal_variable():
 
 
 @pytest.fixture(scope="module")
-def sample():
-    survey = load_survey(DEFAULT_PROJECT_FILE)
-    out = {}
-    for round_name, path in [("baseline", "raw/baseline/khatlon_baseline_2021.sav"),
-                             ("endline", "raw/endline/khatlon_endline_2023.csv")]:
-        raw, _ = read_round_files([ROOT / path])
-        harmonized = harmonize_round(raw, round_name, survey.project, survey.codebook)
-        result = validate_round(harmonized.frame, harmonized.conversion_failures,
-                                survey.project, survey.codebook)
-        out[round_name] = (harmonized, result)
-    return out
+def sample(harmonized_sample, shipped_survey):
+    """round -> (Harmonized, ValidatedRound) for the shipped sample."""
+    return {round_name: (harmonized, validate_round(harmonized.frame,
+                                                    harmonized.conversion_failures,
+                                                    shipped_survey.project,
+                                                    shipped_survey.codebook))
+            for round_name, (_, harmonized) in harmonized_sample.items()}
 
 
 def test_sample_baseline_quarantines_exactly_the_planted_defects(sample):
@@ -381,3 +379,20 @@ def test_sample_quarantine_reasons_name_column_and_rule(sample):
     assert reasons["B0383"] == f"pwi_achieving: {RANGE_RULE}"
     assert reasons["B0058"] == f"row: {DUPLICATE_RULE}"
     assert reasons["B0384"] == "respondent_id: unique respondent id"
+
+
+def test_row_accounting_balances_per_file_and_detects_a_lost_row(sample):
+    harmonized, result = sample["baseline"]
+    inventory = [{"file": "khatlon_baseline_2021.sav", "rows": len(harmonized.frame)}]
+    table = row_accounting(inventory, result.clean, result.quarantine)
+    assert table[["raw", "clean", "quarantined"]].iloc[0].tolist() == [598, 594, 4]
+    assert table["balanced"].all()
+    lost = row_accounting(inventory, result.clean.iloc[1:], result.quarantine)
+    assert not lost["balanced"].any()
+
+
+def test_failures_are_summarised_by_column_and_rule(sample):
+    _, result = sample["endline"]
+    summary = failures_by_rule(result.failures).set_index(["column", "rule"])["rows"]
+    assert summary[("household_income_month", "in range [0, 1e+06]")] == 1
+    assert failures_by_rule(result.failures.iloc[0:0]).empty

@@ -1,14 +1,18 @@
 """Validate: harmonized_responses -> validated_responses + quarantine, with blocking checks."""
 
 import dagster as dg
-import pandas as pd
 import pandera.pandas as pa
 
 from assets.defs.partitions import round_partitions
 from assets.defs.paths import SurveyPaths
 from assets.defs.storage import markdown, table_metadata, write_table
-from assets.readers import SOURCE_FILE
-from assets.validate import full_validation, response_schema, validate_round
+from assets.validate import (
+    failures_by_rule,
+    full_validation,
+    response_schema,
+    row_accounting,
+    validate_round,
+)
 
 ROW_ACCOUNTING = "row_accounting"
 UNIQUE_IDS = "unique_respondent_ids"
@@ -40,15 +44,8 @@ def validated_responses(context: dg.AssetExecutionContext,
     write_table(result.quarantine, paths.table("quarantine", round_name))
     write_table(result.failures, paths.table("validation_failures", round_name))
 
-    inventory = paths.read_json("raw_responses", round_name)
-    accounting = pd.DataFrame({"file": [f["file"] for f in inventory],
-                               "raw": [f["rows"] for f in inventory]})
-    accounting["clean"] = accounting["file"].map(result.clean[SOURCE_FILE].value_counts())
-    accounting["quarantined"] = accounting["file"].map(
-        result.quarantine[SOURCE_FILE].value_counts())
-    accounting = accounting.fillna({"clean": 0, "quarantined": 0}).astype(
-        {"clean": int, "quarantined": int})
-    balanced = bool((accounting["raw"] == accounting["clean"] + accounting["quarantined"]).all())
+    accounting = row_accounting(paths.read_json("raw_responses", round_name), result.clean,
+                                result.quarantine)
     ids = result.clean[survey.project.respondent_id]
     with full_validation():
         try:
@@ -57,17 +54,16 @@ def validated_responses(context: dg.AssetExecutionContext,
         except pa.errors.SchemaErrors as errors:
             schema_ok, schema_note = False, f"{len(errors.failure_cases)} failure cases"
 
-    by_rule = (result.failures.groupby(["column", "rule"]).size().rename("rows").reset_index()
-               if len(result.failures) else pd.DataFrame())
     metadata = table_metadata(result.clean, path)
     metadata.update({
         "quarantined_rows": dg.MetadataValue.int(len(result.quarantine)),
-        "failures_by_rule": markdown(by_rule),
+        "failures_by_rule": markdown(failures_by_rule(result.failures)),
     })
     return dg.MaterializeResult(
         metadata=metadata,
         check_results=[
-            dg.AssetCheckResult(check_name=ROW_ACCOUNTING, passed=balanced,
+            dg.AssetCheckResult(check_name=ROW_ACCOUNTING,
+                                passed=bool(accounting["balanced"].all()),
                                 metadata={"per_file": markdown(accounting)}),
             dg.AssetCheckResult(check_name=UNIQUE_IDS, passed=bool(ids.is_unique),
                                 metadata={"duplicated": int(ids.duplicated().sum())}),
