@@ -35,15 +35,13 @@ def score_scale(items: pd.DataFrame, scale_min: float, scale_max: float,
     values = items.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
     percent = (values - scale_min) / (scale_max - scale_min) * 100
     answered = np.isfinite(percent).sum(axis=1)
-    enough = answered >= items.shape[1] - max_missing
-    with np.errstate(invalid="ignore"):
-        means = np.nanmean(np.where(answered[:, None] > 0, percent, 0.0), axis=1)
-    score = np.where(enough & (answered > 0), means, np.nan)
+    scored = (answered >= items.shape[1] - max_missing) & (answered > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.nansum(percent, axis=1) / answered
     return ScaleScores(
-        score=pd.Series(score, index=items.index, dtype="Float64"),
+        score=pd.Series(np.where(scored, means, np.nan), index=items.index, dtype="Float64"),
         items_used=pd.Series(answered, index=items.index),
-        status=pd.Series(np.where(enough & (answered > 0), "scored", "too_many_missing"),
-                         index=items.index),
+        status=pd.Series(np.where(scored, "scored", "too_many_missing"), index=items.index),
         response_set=response_set_flags(values, scale_min, scale_max, items.index),
     )
 
