@@ -1,0 +1,43 @@
+"""Statistics for baseline/endline comparisons: intervals, two-group tests, p-value adjustment.
+
+Sign convention: every difference is **second minus first** (endline minus baseline), and
+every test statistic carries the sign of that difference.
+
+Depends only on numpy, scipy and the standard library (no Dagster, no statsmodels), so it can
+be imported and tested on its own. Results are frozen dataclasses; the method actually used is
+named in the ``test`` field, using the module constants below.
+"""
+
+from assets.statistics.means import compare_means, compare_means_from_stats, t_interval
+from assets.statistics.multiplicity import adjust_pvalues
+from assets.statistics.proportions import (
+    compare_proportions,
+    newcombe_difference_interval,
+    wilson_interval,
+)
+from assets.statistics.results import (
+    FISHER_TEST,
+    MIN_EXPECTED_COUNT,
+    STUDENT_TEST,
+    WELCH_TEST,
+    Z_TEST,
+    ComparisonResult,
+    Interval,
+)
+
+__all__ = [
+    "FISHER_TEST",
+    "MIN_EXPECTED_COUNT",
+    "STUDENT_TEST",
+    "WELCH_TEST",
+    "Z_TEST",
+    "ComparisonResult",
+    "Interval",
+    "adjust_pvalues",
+    "compare_means",
+    "compare_means_from_stats",
+    "compare_proportions",
+    "newcombe_difference_interval",
+    "t_interval",
+    "wilson_interval",
+]
