@@ -1,9 +1,11 @@
 """Compare rounds: change (second minus first) with its CI, the right test, flags.
 
-Independent rounds: Welch t for scores, pooled two-proportion z for percentages (Fisher's exact
-test when an expected count is below 5), Newcombe's hybrid score interval for the change of a
-percentage. Benjamini-Hochberg adjusted p-values across the whole table. Small cells follow
-the DHS convention: suppressed below 25 respondents, flagged for caution below 50.
+Independent design (full samples): Welch t for scores, pooled two-proportion z for percentages
+(Fisher's exact test when an expected count is below 5), Newcombe's hybrid score interval for
+the change of a percentage. Panel design (respondents in both rounds, matched by respondent id;
+only matched pairs enter): paired t for scores, McNemar with Newcombe's paired interval for
+percentages. Benjamini-Hochberg adjusted p-values across the whole table. Small cells follow
+the DHS convention: suppressed below 25 respondents (pairs), caution below 50.
 """
 
 from __future__ import annotations
@@ -11,48 +13,115 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from assets.estimates import estimate_values, group_slices
 from assets.statistics import (
     FISHER_TEST,
+    ComparisonResult,
     adjust_pvalues,
+    cohens_d,
+    cohens_h,
     compare_means_from_stats,
+    compare_paired_means,
+    compare_paired_proportions,
     compare_proportions,
 )
-from schemas.declarations import IndicatorCatalogue, Project
+from schemas.declarations import (
+    Codebook,
+    ComparisonDeclaration,
+    IndicatorCatalogue,
+    Project,
+)
 from schemas.tables import COMPARISON_COLUMNS
 
-EXTRA_COLUMNS = ["design", "assessment", "base_round", "end_round"]
+EXTRA_COLUMNS = ["design", "assessment", "target", "target_met", "effect_size",
+                 "effect_size_kind", "base_round", "end_round"]
 NUMERIC_PREFIXES = ("estimate_", "ci_", "change", "relative_", "statistic", "p_")
 RELATIVE_CHANGE_MIN_BASE = 5.0  # relative change is blank below a 5% (or 5-point) base
 
 
-def compare_rounds(estimates: pd.DataFrame, project: Project,
-                   catalogue: IndicatorCatalogue) -> pd.DataFrame:
+def compare_rounds(estimates: pd.DataFrame, respondents: pd.DataFrame, project: Project,
+                   catalogue: IndicatorCatalogue, codebook: Codebook) -> pd.DataFrame:
     """One row per comparison x indicator x group, in the published column contract."""
     rows = []
-    indexed = estimates.set_index(["indicator", "round", "group"])
     for comparison in project.comparisons:
         for indicator in catalogue.indicators:
-            groups = estimates.loc[estimates["indicator"] == indicator.id, "group"].unique()
-            for group in groups:
-                base = indexed.loc[(indicator.id, comparison.first, group)]
-                end = indexed.loc[(indicator.id, comparison.second, group)]
-                row = _compare_cell(base, end, indicator.unit, project, comparison.design)
+            if comparison.design == "panel":
+                cells = _panel_cells(respondents, indicator, comparison, codebook, project)
+            else:
+                cells = _independent_cells(estimates, indicator.id, comparison, project)
+            for group, base, end, result in cells:
+                row = _row(base, end, result, indicator.unit, project, comparison.design)
                 row.update(indicator=indicator.id, label=indicator.label, group=group,
                            comparison=comparison.name, unit=indicator.unit,
                            direction=indicator.direction, design=comparison.design,
                            base_round=comparison.first, end_round=comparison.second)
+                row.update(_target(row, indicator.targets.get(comparison.second),
+                                   indicator.direction))
                 row["flags"] = ";".join(row.pop("_flags") + _plausibility(row, indicator))
                 rows.append(row)
     table = pd.DataFrame(rows).reindex(columns=COMPARISON_COLUMNS + EXTRA_COLUMNS)
     numeric = [c for c in COMPARISON_COLUMNS if c.startswith(NUMERIC_PREFIXES)]
-    table = table.astype({c: "float64" for c in numeric} | {"n_base": "int64", "n_end": "int64"})
+    table = table.astype({c: "float64" for c in numeric} | {"n_base": "int64", "n_end": "int64",
+                                                            "target": "float64",
+                                                            "effect_size": "float64"})
     table["p_adjusted"] = adjust_pvalues(table["p_value"].to_numpy(dtype=float), "fdr_bh")
     table["assessment"] = [_assess(r, project.alpha) for r in table.itertuples()]
     return table
 
 
-def _compare_cell(base: pd.Series, end: pd.Series, unit: str, project: Project,
-                  design: str) -> dict:
+def _independent_cells(estimates: pd.DataFrame, indicator_id: str,
+                       comparison: ComparisonDeclaration, project: Project):
+    """(group, base stats, end stats, test) for the full samples of two rounds."""
+    mine = estimates[estimates["indicator"] == indicator_id].set_index(["round", "group"])
+    for group in mine.loc[comparison.first].index:
+        base = mine.loc[(comparison.first, group)].to_dict()
+        end = mine.loc[(comparison.second, group)].to_dict()
+        yield group, base, end, lambda b=base, e=end: _independent_test(b, e, project)
+
+
+def _independent_test(base: dict, end: dict, project: Project) -> ComparisonResult:
+    if base["unit"] == "%":
+        return compare_proportions(base["count"], base["n"], end["count"], end["n"],
+                                   test="auto", confidence=project.confidence)
+    return compare_means_from_stats(base["estimate"], base["sd"], base["n"], end["estimate"],
+                                    end["sd"], end["n"], confidence=project.confidence)
+
+
+def matched_pairs(respondents: pd.DataFrame, indicator_id: str, first: str,
+                  second: str) -> pd.DataFrame:
+    """Respondents with a value in both rounds: value_first, value_second, first-round groups."""
+    mine = respondents[(respondents["indicator"] == indicator_id) & respondents["value"].notna()]
+    before = mine[mine["round"] == first]
+    after = mine[mine["round"] == second][["respondent_id", "value"]]
+    pairs = before.merge(after, on="respondent_id", suffixes=("_first", "_second"))
+    return pairs.drop(columns=["round", "status", "detail", "indicator"])
+
+
+def _panel_cells(respondents: pd.DataFrame, indicator, comparison: ComparisonDeclaration,
+                 codebook: Codebook, project: Project):
+    """(group, base stats, end stats, paired test) for the respondents matched across rounds."""
+    pairs = matched_pairs(respondents, indicator.id, comparison.first, comparison.second)
+    unit, confidence = indicator.unit, project.confidence
+    for group, members in group_slices(pairs, indicator.groups, codebook):
+        first = members["value_first"].astype(float).to_numpy()
+        second = members["value_second"].astype(float).to_numpy()
+        base = estimate_values(pd.Series(first), unit, confidence)
+        end = estimate_values(pd.Series(second), unit, confidence)
+        yield group, base, end, lambda a=first, b=second: _paired_test(a, b, unit, confidence)
+
+
+def _paired_test(first: np.ndarray, second: np.ndarray, unit: str,
+                 confidence: float) -> ComparisonResult:
+    if unit != "%":
+        return compare_paired_means(first, second, confidence=confidence)
+    yes_first, yes_second = first == 1, second == 1
+    return compare_paired_proportions(
+        int((yes_first & yes_second).sum()), int((yes_first & ~yes_second).sum()),
+        int((~yes_first & yes_second).sum()), int((~yes_first & ~yes_second).sum()),
+        confidence=confidence)
+
+
+def _row(base: dict, end: dict, test, unit: str, project: Project, design: str) -> dict:
     n_base, n_end = int(base["n"]), int(end["n"])
     flags = [design]
     row: dict = dict(n_base=n_base, n_end=n_end)
@@ -65,23 +134,31 @@ def _compare_cell(base: pd.Series, end: pd.Series, unit: str, project: Project,
     for side, est in (("base", base), ("end", end)):
         row.update({f"estimate_{side}": est["estimate"], f"ci_low_{side}": est["ci_low"],
                     f"ci_high_{side}": est["ci_high"]})
-    if unit == "%":
-        result = compare_proportions(base["count"], n_base, end["count"], n_end,
-                                     test="auto", confidence=project.confidence)
-        scale = 100.0
-        if result.test == FISHER_TEST:
-            flags.append("fisher")
-    else:
-        result = compare_means_from_stats(base["estimate"], base["sd"], n_base, end["estimate"],
-                                          end["sd"], n_end, confidence=project.confidence)
-        scale = 1.0
+    result = test()
+    scale = 100.0 if unit == "%" else 1.0
+    if result.test == FISHER_TEST:
+        flags.append("fisher")
     row.update(change=result.difference * scale, change_ci_low=result.ci_low * scale,
                change_ci_high=result.ci_high * scale, test=result.test,
                statistic=result.statistic, p_value=result.p_value)
-    base_value = base["estimate"]
-    row["relative_change"] = (row["change"] / base_value * 100
-                              if base_value >= RELATIVE_CHANGE_MIN_BASE else np.nan)
+    row["relative_change"] = (row["change"] / base["estimate"] * 100
+                              if base["estimate"] >= RELATIVE_CHANGE_MIN_BASE else np.nan)
+    if unit == "%":
+        row["effect_size"] = cohens_h(base["estimate"] / 100, end["estimate"] / 100)
+        row["effect_size_kind"] = "Cohen's h"
+    else:
+        row["effect_size"] = cohens_d(base["estimate"], base["sd"], n_base, end["estimate"],
+                                      end["sd"], n_end)
+        row["effect_size_kind"] = "Cohen's d"
     return {**row, "_flags": flags}
+
+
+def _target(row: dict, target: float | None, direction: str) -> dict:
+    if target is None or row.get("estimate_end") is None:
+        return {"target": target, "target_met": ""}
+    end = row["estimate_end"]
+    met = end >= target if direction == "higher_is_better" else end <= target
+    return {"target": target, "target_met": "yes" if met else "no"}
 
 
 def _plausibility(row: dict, indicator) -> list[str]:

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-HEADLINE = ["indicator", "group", "n_base", "estimate_base", "n_end", "estimate_end", "change",
+HEADLINE = ["indicator", "comparison", "n_base", "estimate_base", "n_end", "estimate_end", "change",
             "p_adjusted", "flags"]
 
 

@@ -52,6 +52,8 @@ WOMEN_COUNTS = {
         paid_job={"yes": 86, "no": 192},
     ),
 }
+# Endline respondents who are re-interviews of baseline respondents (same id: a panel subset).
+PANEL = {"woman": 90, "adolescent": 50}
 HAPPY_ADOLESCENTS = {"baseline": 144, "endline": 146}  # 68% of 212, 83% of 176
 
 FEMALE = ["Zarina", "Malika", "Nigora", "Dilnoza", "Gulnora", "Mehrangez", "Shahnoza", "Firuza",
@@ -118,11 +120,23 @@ def _scale_items(n: int, target: float, k: int, lo: int, hi: int, rng) -> np.nda
     return np.clip(np.rint(person + rng.normal(0, (hi - lo) * 0.11, size=(n, k))), lo, hi)
 
 
-def make_population(round_name: str, kind: str, start_id: int, rng) -> list[dict]:
-    """Clean respondents of one population in one round, calibrated to the published figures."""
+def make_population(round_name: str, kind: str, start_id: int, rng,
+                    panel: list[dict] | None = None) -> list[dict]:
+    """Clean respondents of one population in one round, calibrated to the published figures.
+
+    The last len(panel) respondents are re-interviews of the given earlier respondents.
+    """
     spec = POPULATIONS[(round_name, kind)]
-    n = spec["n"]
+    n, panel = spec["n"], panel or []
+    first_panel = n - len(panel)
     pwi = _scale_items(n, spec["pwi"], PWI_ITEMS, 0, 10, rng)
+    if panel:
+        # A re-interviewed person answers like before, moved by the round's change, plus noise.
+        shift = (spec["pwi"] - POPULATIONS[("baseline", kind)]["pwi"]) / 10
+        before = np.array([[v if v < DK else np.nan for v in p["pwi"]] for p in panel])
+        before = np.where(np.isfinite(before), before, np.nanmean(before, axis=1, keepdims=True))
+        noise = rng.normal(0, 0.9, before.shape)
+        pwi[first_panel:] = np.clip(np.rint(before + shift + noise), 0, 10)
     locked = np.zeros(n, dtype=bool)
     # Response sets: a few identical answers on all seven domains (flagged, not dropped).
     for row in rng.choice(n, size=3, replace=False):
@@ -154,14 +168,23 @@ def make_population(round_name: str, kind: str, start_id: int, rng) -> list[dict
         grade = int(rng.integers(8, 12)) if kind == "adolescent" else None
         age = int(rng.integers(19, 62)) if kind == "woman" else grade + 6 + int(rng.integers(0, 2))
         phone = f"+992 9{rng.integers(0, 10)} {rng.integers(100, 1000)} {rng.integers(1000, 10000)}"
+        resp_id = f"{round_name[0].upper()}{start_id + i:04d}"
+        status = int(rng.choice([1, 2, 3], p=[0.7, 0.22, 0.08]))
+        if i >= first_panel:  # the same person, two years later
+            before = panel[i - first_panel]
+            resp_id, district, female = before["resp_id"], before["district"], before["sex"] == 2
+            status, phone = before["migrant_status"], before["phone"]
+            first, surname = before["name"].split(" ")
+            age = before["age"] + 2
+            grade = before["grade"] + 2 if before["grade"] else None
         rows.append(dict(
-            resp_id=f"{round_name[0].upper()}{start_id + i:04d}",
+            resp_id=resp_id,
             district=district,
             resp_type=1 if kind == "woman" else 2,
             sex=2 if female else 1,
             age=age,
             grade=grade,
-            migrant_status=int(rng.choice([1, 2, 3], p=[0.7, 0.22, 0.08])),
+            migrant_status=status,
             name=f"{first} {surname}",
             phone=phone,
             lat=round(lat + rng.normal(0, 0.03), 6),
@@ -170,6 +193,8 @@ def make_population(round_name: str, kind: str, start_id: int, rng) -> list[dict
             pwi=[float(v) for v in pwi_codes[i]],
             rses=[float(v) for v in rses[i]],
         ))
+        if i >= first_panel:  # interviewed at home again: the same GPS point
+            rows[-1].update(lat=panel[i - first_panel]["lat"], lon=panel[i - first_panel]["lon"])
     return rows
 
 
@@ -209,10 +234,23 @@ def add_adolescent_answers(rows: list[dict], round_name: str, rng) -> None:
         person["happy"] = flag
 
 
-def build_round(round_name: str, rng) -> Round:
+def choose_panel(previous: Round | None, rng) -> dict[str, list[dict]]:
+    """Earlier respondents to re-interview: women, and adolescents still in school (grade <= 9)."""
+    if previous is None:
+        return {"woman": [], "adolescent": []}
+    women = [r for r in previous.rows if r["resp_type"] == 1]
+    pupils = [r for r in previous.rows if r["resp_type"] == 2 and r["grade"] <= 9]
+    pick = {"woman": women, "adolescent": pupils}
+    return {kind: [pick[kind][i] for i in sorted(rng.choice(len(pick[kind]), PANEL[kind],
+                                                            replace=False))]
+            for kind in pick}
+
+
+def build_round(round_name: str, rng, previous: Round | None = None) -> Round:
     """All clean respondents of a round, women first, then adolescents."""
-    women = make_population(round_name, "woman", 1, rng)
-    teens = make_population(round_name, "adolescent", 501, rng)
+    panel = choose_panel(previous, rng)
+    women = make_population(round_name, "woman", 1, rng, panel["woman"])
+    teens = make_population(round_name, "adolescent", 501, rng, panel["adolescent"])
     rows = women + teens
     add_women_economics(rows, round_name, rng)
     add_adolescent_answers(rows, round_name, rng)
@@ -408,7 +446,8 @@ def write_endline(frame: pd.DataFrame, path: Path) -> None:
 def generate(out: Path) -> list[Path]:
     """Create raw/baseline/*.sav and raw/endline/*.csv under `out`; return the paths."""
     rng = np.random.default_rng(SEED)
-    baseline, endline = build_round("baseline", rng), build_round("endline", rng)
+    baseline = build_round("baseline", rng)
+    endline = build_round("endline", rng, previous=baseline)
     (out / "baseline").mkdir(parents=True, exist_ok=True)
     (out / "endline").mkdir(parents=True, exist_ok=True)
     sav = out / "baseline" / "khatlon_baseline_2021.sav"

@@ -40,12 +40,16 @@ class RoundDeclaration(Strict):
 
 
 class ComparisonDeclaration(Strict):
-    """A pair of rounds to compare (second minus first)."""
+    """A pair of rounds to compare (second minus first).
+
+    design: `independent` compares the full samples; `panel` compares only the respondents
+    interviewed in both rounds, matched by the respondent id, with paired tests.
+    """
 
     name: Identifier
     first: str
     second: str
-    design: Literal["independent"] = "independent"
+    design: Literal["independent", "panel"] = "independent"
 
 
 class Suppression(Strict):
@@ -172,6 +176,7 @@ class IndicatorBase(Strict):
     groups: list[str] = []
     source: str = ""
     plausibility: Plausibility = Plausibility()
+    targets: dict[str, float] = {}
 
 
 class MeanScore(IndicatorBase):
@@ -235,7 +240,7 @@ def load_survey(project_file: str | Path | None = None) -> Survey:
     indicators_doc = load_yaml(project_file.parent / project.indicators)
     catalogue = validate_document(indicators_doc, IndicatorCatalogue)
     _check_codebook(project, codebook, codebook_doc)
-    _check_indicators(codebook, catalogue, indicators_doc)
+    _check_indicators(project, codebook, catalogue, indicators_doc)
     if project.respondent_id not in {v.name for v in codebook.variables}:
         raise DeclarationError(
             f"{project_file}: respondent_id: {project.respondent_id!r} is not a codebook variable",
@@ -271,9 +276,10 @@ def _check_codebook(project: Project, codebook: Codebook, doc: SourceDocument) -
                         "special_codes in project.yaml)")
 
 
-def _check_indicators(codebook: Codebook, catalogue: IndicatorCatalogue,
+def _check_indicators(project: Project, codebook: Codebook, catalogue: IndicatorCatalogue,
                       doc: SourceDocument) -> None:
     variables = {v.name: v for v in codebook.variables}
+    rounds = set(project.round_names)
     ids: set[str] = set()
     for i, indicator in enumerate(catalogue.indicators):
         loc: tuple[str | int, ...] = ("indicators", i)
@@ -289,6 +295,9 @@ def _check_indicators(codebook: Codebook, catalogue: IndicatorCatalogue,
                     raise _fail(doc, (*loc, key), f"unknown codebook variable {name!r}")
                 if variables[name].personal:
                     raise _fail(doc, (*loc, key), f"{name!r} is personal data")
+        for round_name in indicator.targets:
+            if round_name not in rounds:
+                raise _fail(doc, (*loc, "targets", round_name), f"unknown round {round_name!r}")
         for name in indicator.groups:
             if variables[name].type != "category":
                 raise _fail(doc, (*loc, "groups"), f"group variable {name!r} is not a category")

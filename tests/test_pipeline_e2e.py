@@ -51,7 +51,8 @@ def project(tmp_path_factory):
 
 def test_the_pwi_rows_reproduce_the_published_figures(project):
     table = pd.read_csv(project["root"] / "outputs" / "comparison.csv")
-    overall = table[table["group"] == "all"].set_index("indicator")
+    full = table[table["comparison"] == "baseline_to_endline"]
+    overall = full[full["group"] == "all"].set_index("indicator")
     for (indicator, digits), (base, end) in PUBLISHED.items():
         row = overall.loc[indicator]
         assert round(row["estimate_base"], digits) == base, indicator
@@ -61,6 +62,18 @@ def test_the_pwi_rows_reproduce_the_published_figures(project):
     assert "plausibility_warning" not in overall.loc["pwi_women", "flags"]
     assert overall.loc["pwi_women", "test"].startswith("Welch")
     assert set(table["group"]) >= {"all", "district=Dusti", "district=Kulob", "sex=Female"}
+    assert overall.loc["pwi_women", "target_met"] == "no"  # 64.8 < the declared 70
+
+
+def test_the_panel_rows_use_matched_pairs_and_paired_tests(project):
+    table = pd.read_csv(project["root"] / "outputs" / "comparison.csv")
+    panel = table[(table["comparison"] == "baseline_to_endline_panel") & (table["group"] == "all")]
+    panel = panel.set_index("indicator")
+    assert (panel["design"] == "panel").all()
+    assert panel.loc["pwi_women", "test"] == "paired t"
+    assert panel.loc["pwi_women", "n_base"] == panel.loc["pwi_women", "n_end"] <= 90
+    assert panel.loc["pwi_adolescents", "n_base"] <= 50
+    assert panel.loc["happy_with_life_adolescents", "test"].startswith("McNemar")
 
 
 def test_every_asset_check_passed_and_quarantine_accounts_for_every_raw_row(project):

@@ -11,6 +11,13 @@ from assets.estimates import ALL, estimate_indicators
 from assets.validate import full_validation
 from schemas.tables import IndicatorEstimates, RoundComparison
 
+
+def read_respondents(paths: SurveyPaths, rounds: list[str]) -> pd.DataFrame:
+    """respondent_indicators of every round, stacked."""
+    return pd.concat([paths.read_table("respondent_indicators", r) for r in rounds],
+                     ignore_index=True)
+
+
 HEADLINE = ["indicator", "group", "estimate_base", "estimate_end", "change", "p_adjusted", "flags"]
 
 
@@ -19,10 +26,8 @@ def indicator_estimates(paths: SurveyPaths) -> dg.MaterializeResult:
     """n, estimate and 95% CI of every indicator per round and group."""
     survey = paths.survey()
     rounds = survey.project.round_names
-    respondents = pd.concat([paths.read_table("respondent_indicators", r) for r in rounds],
-                            ignore_index=True)
-    table = estimate_indicators(respondents, survey.catalogue, survey.codebook, rounds,
-                                survey.project.confidence)
+    table = estimate_indicators(read_respondents(paths, rounds), survey.catalogue,
+                                survey.codebook, rounds, survey.project.confidence)
     with full_validation():
         IndicatorEstimates.validate(table, lazy=True)
     path = paths.table("indicator_estimates")
@@ -34,7 +39,8 @@ def indicator_estimates(paths: SurveyPaths) -> dg.MaterializeResult:
 
 
 @dg.asset(
-    group_name="comparison", kinds={"pandas", "parquet"}, deps=[indicator_estimates],
+    group_name="comparison", kinds={"pandas", "parquet"},
+    deps=[indicator_estimates, "respondent_indicators"],
     check_specs=[
         dg.AssetCheckSpec("comparison_contract", asset="round_comparison", blocking=True,
                           description="The table has the published columns and valid values."),
@@ -46,8 +52,9 @@ def indicator_estimates(paths: SurveyPaths) -> dg.MaterializeResult:
 def round_comparison(paths: SurveyPaths) -> dg.MaterializeResult:
     """Baseline-versus-endline comparison: change, its CI, the test used, flags."""
     survey = paths.survey()
-    table = compare_rounds(paths.read_table("indicator_estimates"), survey.project,
-                           survey.catalogue)
+    table = compare_rounds(paths.read_table("indicator_estimates"),
+                           read_respondents(paths, survey.project.round_names), survey.project,
+                           survey.catalogue, survey.codebook)
     path = paths.table("round_comparison")
     write_table(table, path)
     with full_validation():

@@ -8,8 +8,21 @@ be imported and tested on its own. Results are frozen dataclasses; the method ac
 named in the ``test`` field, using the module constants below.
 """
 
+from assets.statistics.effect_sizes import cohens_d, cohens_h
 from assets.statistics.means import compare_means, compare_means_from_stats, t_interval
 from assets.statistics.multiplicity import adjust_pvalues
+from assets.statistics.paired import (
+    MCNEMAR_CC_TEST,
+    MCNEMAR_EXACT_TEST,
+    MCNEMAR_TEST,
+    MIN_DISCORDANT_PAIRS,
+    PAIRED_T_TEST,
+    McNemarResult,
+    compare_paired_means,
+    compare_paired_proportions,
+    mcnemar_test,
+    paired_newcombe_difference_interval,
+)
 from assets.statistics.proportions import (
     compare_proportions,
     newcombe_difference_interval,
@@ -27,17 +40,29 @@ from assets.statistics.results import (
 
 __all__ = [
     "FISHER_TEST",
+    "MCNEMAR_CC_TEST",
+    "MCNEMAR_EXACT_TEST",
+    "MCNEMAR_TEST",
+    "MIN_DISCORDANT_PAIRS",
     "MIN_EXPECTED_COUNT",
+    "PAIRED_T_TEST",
     "STUDENT_TEST",
     "WELCH_TEST",
     "Z_TEST",
     "ComparisonResult",
     "Interval",
+    "McNemarResult",
     "adjust_pvalues",
+    "cohens_d",
+    "cohens_h",
     "compare_means",
     "compare_means_from_stats",
+    "compare_paired_means",
+    "compare_paired_proportions",
     "compare_proportions",
+    "mcnemar_test",
     "newcombe_difference_interval",
+    "paired_newcombe_difference_interval",
     "t_interval",
     "wilson_interval",
 ]
