@@ -16,7 +16,7 @@ from assets.statistics import t_interval, wilson_interval
 from schemas.declarations import Codebook, IndicatorCatalogue
 
 ALL = "all"
-ESTIMATE_COLUMNS = ["indicator", "round", "group", "unit", "n", "count", "estimate", "sd",
+ESTIMATE_COLUMNS = ["indicator", "round", "group", "unit", "n", "count", "estimate", "sd", "se",
                     "ci_low", "ci_high", "not_scored"]
 
 
@@ -31,21 +31,24 @@ def group_slices(people: pd.DataFrame, groups: list[str],
 
 
 def estimate_values(values: pd.Series, unit: str, confidence: float) -> dict[str, float]:
-    """n, estimate, SD and CI of person values (scores 0-100, or 1/0 for percentages)."""
+    """n, estimate, SD, SE and CI of person values (scores 0-100, or 1/0 for percentages)."""
     clean = values.dropna().to_numpy(dtype=float)
     n = len(clean)
     if n == 0:
-        return dict(n=0, count=np.nan, estimate=np.nan, sd=np.nan, ci_low=np.nan, ci_high=np.nan)
+        return dict(n=0, count=np.nan, estimate=np.nan, sd=np.nan, se=np.nan, ci_low=np.nan,
+                    ci_high=np.nan)
     if unit == "%":
         count = float(clean.sum())
+        share = count / n
         interval = wilson_interval(count, n, confidence)
-        return dict(n=n, count=count, estimate=count / n * 100, sd=np.nan,
+        return dict(n=n, count=count, estimate=share * 100, sd=np.nan,
+                    se=float(np.sqrt(share * (1 - share) / n)) * 100,
                     ci_low=interval.low * 100, ci_high=interval.high * 100)
     mean = float(clean.mean())
     sd = float(clean.std(ddof=1)) if n > 1 else np.nan
     interval = t_interval(mean, sd, n, confidence)
-    return dict(n=n, count=np.nan, estimate=mean, sd=sd, ci_low=interval.low,
-                ci_high=interval.high)
+    return dict(n=n, count=np.nan, estimate=mean, sd=sd, se=sd / np.sqrt(n),
+                ci_low=interval.low, ci_high=interval.high)
 
 
 def estimate_indicators(respondents: pd.DataFrame, catalogue: IndicatorCatalogue,

@@ -161,3 +161,10 @@ def test_targets_are_met_by_direction():
     assert missed["target_met"] == "no"
     none = compare(estimates(100, 49, 100, 83), catalogue()).iloc[0]
     assert np.isnan(none["target"]) and none["target_met"] == ""
+
+
+def test_estimates_carry_the_standard_error():
+    share = estimate_values(pd.Series([1.0] * 30 + [0.0] * 70), "%", 0.95)
+    assert share["se"] == pytest.approx(100 * np.sqrt(0.3 * 0.7 / 100))
+    scores = estimate_values(pd.Series([50.0, 60.0, 70.0, 80.0]), "points", 0.95)
+    assert scores["se"] == pytest.approx(np.std([50, 60, 70, 80], ddof=1) / 2)

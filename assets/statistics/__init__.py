@@ -8,6 +8,14 @@ be imported and tested on its own. Results are frozen dataclasses; the method ac
 named in the ``test`` field, using the module constants below.
 """
 
+from assets.statistics.design import (
+    DESIGN_LOGIT_INTERVAL,
+    DESIGN_T_INTERVAL,
+    LONELY_PSU_RULES,
+    DesignEstimate,
+    design_mean,
+    design_proportion,
+)
 from assets.statistics.effect_sizes import cohens_d, cohens_h
 from assets.statistics.means import compare_means, compare_means_from_stats, t_interval
 from assets.statistics.multiplicity import adjust_pvalues
@@ -39,7 +47,10 @@ from assets.statistics.results import (
 )
 
 __all__ = [
+    "DESIGN_LOGIT_INTERVAL",
+    "DESIGN_T_INTERVAL",
     "FISHER_TEST",
+    "LONELY_PSU_RULES",
     "MCNEMAR_CC_TEST",
     "MCNEMAR_EXACT_TEST",
     "MCNEMAR_TEST",
@@ -50,6 +61,7 @@ __all__ = [
     "WELCH_TEST",
     "Z_TEST",
     "ComparisonResult",
+    "DesignEstimate",
     "Interval",
     "McNemarResult",
     "adjust_pvalues",
@@ -60,6 +72,8 @@ __all__ = [
     "compare_paired_means",
     "compare_paired_proportions",
     "compare_proportions",
+    "design_mean",
+    "design_proportion",
     "mcnemar_test",
     "newcombe_difference_interval",
     "paired_newcombe_difference_interval",
