@@ -17,9 +17,11 @@ from assets.estimates import estimate_values, group_slices
 from assets.statistics import (
     FISHER_TEST,
     ComparisonResult,
+    DesignEstimate,
     adjust_pvalues,
     cohens_d,
     cohens_h,
+    compare_design_estimates,
     compare_means_from_stats,
     compare_paired_means,
     compare_paired_proportions,
@@ -80,11 +82,22 @@ def _independent_cells(estimates: pd.DataFrame, indicator_id: str,
 
 
 def _independent_test(base: dict, end: dict, project: Project) -> ComparisonResult:
+    if base.get("weighted"):
+        return compare_design_estimates(_design(base), _design(end),
+                                        confidence=project.confidence)
     if base["unit"] == "%":
         return compare_proportions(base["count"], base["n"], end["count"], end["n"],
                                    test="auto", confidence=project.confidence)
     return compare_means_from_stats(base["estimate"], base["sd"], base["n"], end["estimate"],
                                     end["sd"], end["n"], confidence=project.confidence)
+
+
+def _design(stats: dict) -> DesignEstimate:
+    """The design estimate of an estimates row, on the estimator's own scale."""
+    scale = 100.0 if stats["unit"] == "%" else 1.0
+    return DesignEstimate(stats["estimate"] / scale, stats["se"] / scale, stats["ci_low"] / scale,
+                          stats["ci_high"] / scale, int(stats["df"]), stats["deff"],
+                          stats["kish_deff"], stats["n_eff"], int(stats["n"]), "")
 
 
 def matched_pairs(respondents: pd.DataFrame, indicator_id: str, first: str,
@@ -123,7 +136,7 @@ def _paired_test(first: np.ndarray, second: np.ndarray, unit: str,
 
 def _row(base: dict, end: dict, test, unit: str, project: Project, design: str) -> dict:
     n_base, n_end = int(base["n"]), int(end["n"])
-    flags = [design]
+    flags = [design] + (["weighted"] if base.get("weighted") else [])
     row: dict = dict(n_base=n_base, n_end=n_end)
     smallest = min(n_base, n_end)
     if smallest < project.suppression.suppress_below:

@@ -16,6 +16,7 @@ import pandas as pd
 from assets.harmonize import ROUND, kind_column
 from schemas.declarations import IndicatorCatalogue, MeanScore, Prevalence, Project
 
+DESIGN_PREFIX = "design_"  # design_weights, design_strata, ... when a sampling design is declared
 INDICATOR_COLUMNS = [ROUND, "respondent_id", "indicator", "value", "status", "detail"]
 
 
@@ -101,6 +102,9 @@ def score_respondents(clean: pd.DataFrame, project: Project,
         part.insert(0, ROUND, people[ROUND])
         for group in indicator.groups:
             part[group] = people[group]
+        if project.sampling_design is not None:
+            for role, variable in project.sampling_design.roles().items():
+                part[DESIGN_PREFIX + role] = people[variable]
         parts.append(part)
     table = pd.concat(parts, ignore_index=True)
     return table.astype({ROUND: "string", "respondent_id": "string", "indicator": "string",

@@ -52,6 +52,21 @@ class ComparisonDeclaration(Strict):
     design: Literal["independent", "panel"] = "independent"
 
 
+class SamplingDesign(Strict):
+    """A weighted (and optionally stratified, clustered) sample: codebook variables per role."""
+
+    weights: str
+    strata: str | None = None
+    clusters: str | None = None
+    fpc: str | None = None
+    lonely_psu: Literal["fail", "adjust", "average", "remove"] = "fail"
+
+    def roles(self) -> dict[str, str]:
+        """Declared role -> codebook variable, for the roles in use."""
+        return {role: name for role in ("weights", "strata", "clusters", "fpc")
+                if (name := getattr(self, role)) is not None}
+
+
 class Suppression(Strict):
     """Small-cell rules (DHS): suppress below `suppress_below`, caution below `caution_below`."""
 
@@ -73,6 +88,7 @@ class Project(Strict):
     confidence: float = Field(0.95, gt=0.5, lt=1)
     alpha: float = Field(0.05, gt=0, lt=0.5)
     suppression: Suppression = Suppression()
+    sampling_design: SamplingDesign | None = None
 
     @model_validator(mode="after")
     def _rounds_are_known(self) -> Project:
@@ -83,6 +99,9 @@ class Project(Strict):
             for side in (comparison.first, comparison.second):
                 if side not in names:
                     raise ValueError(f"comparison {comparison.name!r}: unknown round {side!r}")
+            if comparison.design == "panel" and self.sampling_design is not None:
+                raise ValueError(f"comparison {comparison.name!r}: panel comparisons of a "
+                                 "weighted sampling design are not supported yet")
         return self
 
     @property
@@ -241,6 +260,13 @@ def load_survey(project_file: str | Path | None = None) -> Survey:
     catalogue = validate_document(indicators_doc, IndicatorCatalogue)
     _check_codebook(project, codebook, codebook_doc)
     _check_indicators(project, codebook, catalogue, indicators_doc)
+    known = {v.name for v in codebook.variables if not v.personal}
+    design = project.sampling_design.roles() if project.sampling_design else {}
+    for role, name in design.items():
+        if name not in known:
+            raise DeclarationError(
+                f"{project_file}: sampling_design.{role}: {name!r} is not a codebook variable",
+                path=project_file, key=f"sampling_design.{role}")
     if project.respondent_id not in {v.name for v in codebook.variables}:
         raise DeclarationError(
             f"{project_file}: respondent_id: {project.respondent_id!r} is not a codebook variable",

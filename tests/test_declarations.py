@@ -104,3 +104,21 @@ def test_a_yaml_tag_that_builds_python_objects_is_refused(survey_dir, tmp_path):
     with pytest.raises(DeclarationError, match=r"project.yaml:\d+: tag .* is not allowed"):
         load_survey(survey_dir / "project.yaml")
     assert not marker.exists()
+
+
+def test_a_sampling_design_must_name_codebook_variables(survey_dir):
+    edit(survey_dir / "project.yaml", "confidence: 0.95",
+         "sampling_design: {weights: hh_weight}\nconfidence: 0.95")
+    edit(survey_dir / "project.yaml", "  - name: baseline_to_endline_panel",
+         "  - name: baseline_to_endline_panel_unused")
+    text = (survey_dir / "project.yaml").read_text().replace("    design: panel\n", "")
+    (survey_dir / "project.yaml").write_text(text)
+    with pytest.raises(DeclarationError, match=r"sampling_design\.weights: 'hh_weight' is not"):
+        load_survey(survey_dir / "project.yaml")
+
+
+def test_panel_comparisons_of_a_weighted_design_are_refused_clearly(survey_dir):
+    edit(survey_dir / "project.yaml", "confidence: 0.95",
+         "sampling_design: {weights: age}\nconfidence: 0.95")
+    with pytest.raises(DeclarationError, match="panel comparisons of a weighted sampling design"):
+        load_survey(survey_dir / "project.yaml")

@@ -27,7 +27,8 @@ def indicator_estimates(paths: SurveyPaths) -> dg.MaterializeResult:
     survey = paths.survey()
     rounds = survey.project.round_names
     table = estimate_indicators(read_respondents(paths, rounds), survey.catalogue,
-                                survey.codebook, rounds, survey.project.confidence)
+                                survey.codebook, rounds, survey.project.confidence,
+                                survey.project.sampling_design)
     with full_validation():
         IndicatorEstimates.validate(table, lazy=True)
     path = paths.table("indicator_estimates")

@@ -9,10 +9,12 @@ named in the ``test`` field, using the module constants below.
 """
 
 from assets.statistics.design import (
+    DESIGN_DIFFERENCE_TEST,
     DESIGN_LOGIT_INTERVAL,
     DESIGN_T_INTERVAL,
     LONELY_PSU_RULES,
     DesignEstimate,
+    compare_design_estimates,
     design_mean,
     design_proportion,
 )
@@ -47,6 +49,7 @@ from assets.statistics.results import (
 )
 
 __all__ = [
+    "DESIGN_DIFFERENCE_TEST",
     "DESIGN_LOGIT_INTERVAL",
     "DESIGN_T_INTERVAL",
     "FISHER_TEST",
@@ -67,6 +70,7 @@ __all__ = [
     "adjust_pvalues",
     "cohens_d",
     "cohens_h",
+    "compare_design_estimates",
     "compare_means",
     "compare_means_from_stats",
     "compare_paired_means",

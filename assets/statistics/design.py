@@ -39,7 +39,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
-from assets.statistics.results import check_confidence
+from assets.statistics.results import ComparisonResult, check_confidence
 
 #: ``method`` of :func:`design_mean`: estimate +/- t(design df) * se.
 DESIGN_T_INTERVAL = "t interval, design df (Taylor linearisation)"
@@ -233,3 +233,30 @@ def design_proportion(
 
 def _expit(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
+
+
+#: ``test`` value for the comparison of two independent design-based estimates.
+DESIGN_DIFFERENCE_TEST = "design-based t (Taylor linearisation, independent rounds)"
+
+
+def compare_design_estimates(
+    first: DesignEstimate, second: DesignEstimate, *, confidence: float = 0.95
+) -> ComparisonResult:
+    """Difference of two independent design-based estimates (second minus first) with a t test.
+
+    Independent samples: ``se = sqrt(se1^2 + se2^2)``; df = df1 + df2, the design df when the
+    rounds are strata of one design (PSUs minus strata over both rounds), as spec/comparisons.md
+    states. CI ``difference +/- t(df) * se``; two-sided p from t(df).
+    """
+    check_confidence(confidence)
+    difference = second.estimate - first.estimate
+    se = math.sqrt(first.se**2 + second.se**2)
+    df = first.df + second.df
+    if not se > 0 or df < 1:
+        return ComparisonResult(difference, math.nan, math.nan, math.nan, math.nan,
+                                DESIGN_DIFFERENCE_TEST, float(df))
+    statistic = difference / se
+    half = _t(confidence, df) * se
+    p_value = float(2.0 * stats.t.sf(abs(statistic), df))
+    return ComparisonResult(difference, difference - half, difference + half, statistic, p_value,
+                            DESIGN_DIFFERENCE_TEST, float(df))
