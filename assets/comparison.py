@@ -30,9 +30,9 @@ from assets.statistics import (
 from schemas.declarations import (
     Codebook,
     ComparisonDeclaration,
-    IndicatorCatalogue,
     Project,
 )
+from schemas.indicators import IndicatorCatalogue
 from schemas.tables import COMPARISON_COLUMNS
 
 EXTRA_COLUMNS = ["design", "assessment", "target", "target_met", "effect_size",

@@ -14,7 +14,8 @@ import pandas as pd
 
 from assets.scoring import DESIGN_PREFIX
 from assets.statistics import design_mean, design_proportion, t_interval, wilson_interval
-from schemas.declarations import Codebook, IndicatorCatalogue, SamplingDesign
+from schemas.declarations import Codebook, SamplingDesign
+from schemas.indicators import IndicatorCatalogue
 
 ALL = "all"
 ESTIMATE_COLUMNS = ["indicator", "round", "group", "unit", "n", "count", "estimate", "sd", "se",

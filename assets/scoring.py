@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from assets.harmonize import ROUND, kind_column
-from schemas.declarations import IndicatorCatalogue, MeanScore, Prevalence, Project
+from schemas.declarations import Project
+from schemas.indicators import IndicatorCatalogue, MeanScore, Prevalence
 
 DESIGN_PREFIX = "design_"  # design_weights, design_strata, ... when a sampling design is declared
 INDICATOR_COLUMNS = [ROUND, "respondent_id", "indicator", "value", "status", "detail"]

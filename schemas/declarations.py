@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from schemas.indicators import IndicatorCatalogue
 from schemas.yaml_source import DeclarationError, SourceDocument, load_yaml, validate_document
 
 DEFAULT_PROJECT_FILE = Path(__file__).resolve().parent / "survey" / "project.yaml"
@@ -167,67 +168,6 @@ class Codebook(Strict):
         return variable.labels or {}
 
 
-# ------------------------------------------------------------- indicators.yaml
-Direction = Literal["higher_is_better", "lower_is_better"]
-
-
-class Scale(Strict):
-    """Response scale of items, converted to 0-100 as percent of scale maximum."""
-
-    min: float
-    max: float
-
-
-class Plausibility(Strict):
-    """Warn (never fail) when a group estimate moves or sits beyond what is plausible."""
-
-    max_change: float | None = None
-    max_estimate: float | None = None
-
-
-class IndicatorBase(Strict):
-    """Fields every indicator declares."""
-
-    id: Identifier
-    label: str
-    direction: Direction = "higher_is_better"
-    eligible: dict[str, list[str]] = {}
-    groups: list[str] = []
-    source: str = ""
-    plausibility: Plausibility = Plausibility()
-    targets: dict[str, float] = {}
-
-
-class MeanScore(IndicatorBase):
-    """A scale score: mean of answered items on 0-100, scored when few enough are missing."""
-
-    kind: Literal["mean_score"]
-    unit: Literal["points"] = "points"
-    items: list[str] = Field(min_length=1)
-    scale: Scale
-    max_missing: int = Field(1, ge=0)
-    response_set_flags: bool = False
-
-
-class Prevalence(IndicatorBase):
-    """A percentage: respondents whose answer is in `yes` among the denominator."""
-
-    kind: Literal["prevalence"]
-    unit: Literal["%"] = "%"
-    variable: str
-    yes: list[str] = Field(min_length=1)
-    denominator_excludes: list[SpecialKind] = ["refused", "missing", "not_applicable"]
-
-
-Indicator = Annotated[MeanScore | Prevalence, Field(discriminator="kind")]
-
-
-class IndicatorCatalogue(Strict):
-    """All declared indicators."""
-
-    indicators: list[Indicator] = Field(min_length=1)
-
-
 # ------------------------------------------------------------------ the survey
 @dataclass(frozen=True)
 class Survey:
@@ -312,9 +252,8 @@ def _check_indicators(project: Project, codebook: Codebook, catalogue: Indicator
         if indicator.id in ids:
             raise _fail(doc, (*loc, "id"), f"indicator {indicator.id!r} is declared twice")
         ids.add(indicator.id)
-        used = {"eligible": list(indicator.eligible), "groups": indicator.groups}
-        used.update({"items": indicator.items} if isinstance(indicator, MeanScore)
-                    else {"variable": [indicator.variable]})
+        derived = catalogue.derived_groups
+        used = indicator.variables()
         for key, names in used.items():
             for name in names:
                 if name not in variables:
@@ -325,6 +264,17 @@ def _check_indicators(project: Project, codebook: Codebook, catalogue: Indicator
             if round_name not in rounds:
                 raise _fail(doc, (*loc, "targets", round_name), f"unknown round {round_name!r}")
         for name in indicator.groups:
+            if name in derived:
+                continue
+            if name not in variables:
+                raise _fail(doc, (*loc, "groups"), f"unknown group {name!r} (neither a codebook "
+                            "variable nor a derived group)")
+            if variables[name].personal:
+                raise _fail(doc, (*loc, "groups"), f"{name!r} is personal data")
             if variables[name].type != "category":
                 raise _fail(doc, (*loc, "groups"), f"group variable {name!r} is not a category")
-
+    for name, group in catalogue.derived_groups.items():
+        if group.variable not in variables or variables[group.variable].type not in (
+                "integer", "number"):
+            raise _fail(doc, ("derived_groups", name, "variable"),
+                        f"{group.variable!r} is not a numeric codebook variable")

@@ -6,7 +6,8 @@ import pytest
 
 from assets.comparison import compare_rounds
 from assets.estimates import estimate_values
-from schemas.declarations import Codebook, IndicatorCatalogue, Project
+from schemas.declarations import Codebook, Project
+from schemas.indicators import IndicatorCatalogue
 from schemas.tables import COMPARISON_COLUMNS, RoundComparison
 
 PROJECT = Project.model_validate({

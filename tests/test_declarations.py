@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from schemas.declarations import DEFAULT_PROJECT_FILE, MeanScore, load_survey
+from schemas.declarations import DEFAULT_PROJECT_FILE, load_survey
+from schemas.indicators import MeanScore
 from schemas.yaml_source import DeclarationError
 
 

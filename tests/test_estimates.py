@@ -9,7 +9,8 @@ import pytest
 from assets.comparison import compare_rounds
 from assets.estimates import design_estimate_values, estimate_indicators
 from assets.statistics import DESIGN_DIFFERENCE_TEST
-from schemas.declarations import Codebook, IndicatorCatalogue, Project, SamplingDesign
+from schemas.declarations import Codebook, Project, SamplingDesign
+from schemas.indicators import IndicatorCatalogue
 
 DATA = Path(__file__).resolve().parent / "data"
 

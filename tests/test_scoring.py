@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from assets.scoring import eligible_rows, score_prevalence, score_scale
-from schemas.declarations import Prevalence
+from schemas.indicators import Prevalence
 
 NA = np.nan
 

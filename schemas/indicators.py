@@ -1,0 +1,205 @@
+"""Typed models of indicators.yaml: indicator kinds declared, not coded.
+
+Kinds: `mean_score` (a scale on 0-100), `prevalence` (a percentage, optionally "at least k of m
+items"), `count` (mean number of items answered yes), `distribution` (shares of categories or
+declared bins, with don't-know / refused / zero rows, summing to 100%).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+SpecialKind = Literal["dont_know", "refused", "not_applicable", "missing"]
+Direction = Literal["higher_is_better", "lower_is_better"]
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Scale(Strict):
+    """Response scale of items (min and max codes)."""
+
+    min: float
+    max: float
+
+
+class Plausibility(Strict):
+    """Warn (never fail) when a group estimate moves or sits beyond what is plausible."""
+
+    max_change: float | None = None
+    max_estimate: float | None = None
+
+
+class Band(Strict):
+    """A named band of person scores, inclusive bounds (e.g. PWI 70-100 'normal')."""
+
+    label: str
+    min: float = -math.inf
+    max: float = math.inf
+
+
+class IndicatorBase(Strict):
+    """Fields every indicator declares."""
+
+    id: Identifier
+    label: str
+    direction: Direction = "higher_is_better"
+    eligible: dict[str, list[str]] = {}
+    groups: list[str] = []
+    source: str = ""
+    plausibility: Plausibility = Plausibility()
+    targets: dict[str, float] = {}
+
+    def variables(self) -> dict[str, list[str]]:
+        """Codebook variables this indicator reads, by declaration key."""
+        return {"eligible": list(self.eligible)}
+
+
+class MeanScore(IndicatorBase):
+    """A scale score on 0-100: mean of answered items, scored when few enough are missing.
+
+    conversion: `pomp` = (mean - min) / (max - min) * 100 (percent of scale maximum, %SM);
+    `pct_of_max` = mean / max * 100 (the sum over its maximum). Reverse items are recoded
+    (min + max) - x before scoring.
+    """
+
+    kind: Literal["mean_score"]
+    unit: Literal["points"] = "points"
+    items: list[str] = Field(min_length=1)
+    scale: Scale
+    reverse: list[str] = []
+    conversion: Literal["pomp", "pct_of_max"] = "pomp"
+    max_missing: int = Field(1, ge=0)
+    response_set_flags: bool = False
+    response_set_threshold: float = Field(2.0, ge=0, le=100)
+    item_rows: bool = False
+    check_item_total: bool = False
+    bands: list[Band] = []
+
+    @model_validator(mode="after")
+    def _reverse_items_are_items(self) -> MeanScore:
+        unknown = sorted(set(self.reverse) - set(self.items))
+        if unknown:
+            raise ValueError(f"reverse items {unknown} are not among the items")
+        return self
+
+    def variables(self) -> dict[str, list[str]]:
+        """Codebook variables this indicator reads."""
+        return {**super().variables(), "items": self.items}
+
+
+class Prevalence(IndicatorBase):
+    """A percentage: respondents whose answer is in `yes`, among the denominator.
+
+    With `items` and `at_least`: respondents with at least k of the items answered yes
+    (don't know counts as not yes; excluded kinds on any item take the person out).
+    """
+
+    kind: Literal["prevalence"]
+    unit: Literal["%"] = "%"
+    variable: str | None = None
+    items: list[str] = []
+    at_least: int | None = Field(None, ge=1)
+    yes: list[str] = Field(min_length=1)
+    denominator_excludes: list[SpecialKind] = ["refused", "missing", "not_applicable"]
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Prevalence:
+        if (self.variable is None) == (not self.items):
+            raise ValueError("declare either `variable` or `items` (with `at_least`)")
+        if self.items and (self.at_least is None or self.at_least > len(self.items)):
+            raise ValueError("`items` needs `at_least` between 1 and the number of items")
+        return self
+
+    def variables(self) -> dict[str, list[str]]:
+        """Codebook variables this indicator reads."""
+        source = {"variable": [self.variable]} if self.variable else {"items": self.items}
+        return {**super().variables(), **source}
+
+
+class Count(IndicatorBase):
+    """Mean number of items answered yes (e.g. rights known, 0 to m); don't know = not yes."""
+
+    kind: Literal["count"]
+    unit: Literal["count"] = "count"
+    items: list[str] = Field(min_length=1)
+    yes: list[str] = Field(min_length=1)
+    denominator_excludes: list[SpecialKind] = ["refused", "missing", "not_applicable"]
+
+    def variables(self) -> dict[str, list[str]]:
+        """Codebook variables this indicator reads."""
+        return {**super().variables(), "items": self.items}
+
+
+class Distribution(IndicatorBase):
+    """Shares of categories (codes) or of declared bins of an amount, summing to 100%.
+
+    Bins: edges with the boundary rule `closed` (right: (a, b], the first bin includes its
+    lower edge). `zero_row` gives exactly 0 its own row (e.g. "No income"). Special kinds named
+    in `special_rows` get their own rows; kinds in `denominator_excludes` leave the table.
+    """
+
+    kind: Literal["distribution"]
+    unit: Literal["%"] = "%"
+    variable: str
+    bins: list[float] | None = None
+    bin_labels: list[str] | None = None
+    closed: Literal["right", "left"] = "right"
+    categories: dict[str, str] | None = None
+    zero_row: str | None = None
+    special_rows: dict[SpecialKind, str] = {"dont_know": "Don't know", "refused": "Refused"}
+    denominator_excludes: list[SpecialKind] = ["missing", "not_applicable"]
+
+    @model_validator(mode="after")
+    def _bins_or_categories(self) -> Distribution:
+        if (self.bins is None) == (self.categories is None):
+            raise ValueError("declare either `bins` (with `bin_labels`) or `categories`")
+        if self.bins is not None:
+            if sorted(self.bins) != list(self.bins) or len(set(self.bins)) != len(self.bins):
+                raise ValueError("bins must be strictly increasing edges")
+            if self.bin_labels is None or len(self.bin_labels) != len(self.bins) - 1:
+                raise ValueError("bin_labels needs one label per bin (len(bins) - 1)")
+        return self
+
+    def variables(self) -> dict[str, list[str]]:
+        """Codebook variables this indicator reads."""
+        return {**super().variables(), "variable": [self.variable]}
+
+    def row_labels(self) -> list[str]:
+        """Category rows in publication order: zero row, bins or categories, special rows."""
+        rows = [self.zero_row] if self.zero_row else []
+        rows += list(self.bin_labels or []) + list((self.categories or {}).values())
+        return rows + list(self.special_rows.values())
+
+
+class DerivedGroup(Strict):
+    """A grouping made from a numeric variable by declared bins (e.g. age groups)."""
+
+    variable: str
+    bins: list[float] = Field(min_length=2)
+    labels: list[str]
+    closed: Literal["right", "left"] = "left"
+
+    @model_validator(mode="after")
+    def _one_label_per_bin(self) -> DerivedGroup:
+        if len(self.labels) != len(self.bins) - 1:
+            raise ValueError("labels needs one label per bin (len(bins) - 1)")
+        return self
+
+
+Indicator = Annotated[MeanScore | Prevalence | Count | Distribution,
+                      Field(discriminator="kind")]
+
+
+class IndicatorCatalogue(Strict):
+    """All declared indicators, and the derived groups they may be disaggregated by."""
+
+    derived_groups: dict[Identifier, DerivedGroup] = {}
+    indicators: list[Indicator] = Field(min_length=1)
