@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from assets.estimates import estimate_values, group_slices
+from assets.estimates import estimate_values, estimation_unit, group_labels, group_slices
 from assets.statistics import (
     FISHER_TEST,
     ComparisonResult,
@@ -32,7 +32,7 @@ from schemas.declarations import (
     ComparisonDeclaration,
     Project,
 )
-from schemas.indicators import IndicatorCatalogue
+from schemas.indicators import Distribution, IndicatorCatalogue
 from schemas.tables import COMPARISON_COLUMNS
 
 EXTRA_COLUMNS = ["design", "assessment", "target", "target_met", "effect_size",
@@ -43,29 +43,34 @@ RELATIVE_CHANGE_MIN_BASE = 5.0  # relative change is blank below a 5% (or 5-poin
 
 def compare_rounds(estimates: pd.DataFrame, respondents: pd.DataFrame, project: Project,
                    catalogue: IndicatorCatalogue, codebook: Codebook) -> pd.DataFrame:
-    """One row per comparison x indicator x group, in the published column contract."""
+    """One row per comparison x indicator x category x group, in the published contract."""
     rows = []
+    labels = group_labels(codebook, catalogue)
     for comparison in project.comparisons:
         for indicator in catalogue.indicators:
             if comparison.design == "panel":
-                cells = _panel_cells(respondents, indicator, comparison, codebook, project)
+                cells = _panel_cells(respondents, indicator, comparison, labels, project)
             else:
                 cells = _independent_cells(estimates, indicator.id, comparison, project)
-            for group, base, end, result in cells:
+            for category, group, base, end, result in cells:
                 row = _row(base, end, result, indicator.unit, project, comparison.design)
                 row.update(indicator=indicator.id, label=indicator.label, group=group,
-                           comparison=comparison.name, unit=indicator.unit,
-                           direction=indicator.direction, design=comparison.design,
-                           base_round=comparison.first, end_round=comparison.second)
-                row.update(_target(row, indicator.targets.get(comparison.second),
-                                   indicator.direction))
-                row["flags"] = ";".join(row.pop("_flags") + _plausibility(row, indicator))
+                           category=category, comparison=comparison.name,
+                           unit=indicator.unit, direction=indicator.direction,
+                           design=comparison.design, base_round=comparison.first,
+                           end_round=comparison.second)
+                if not category:  # targets and plausibility concern the headline value
+                    row.update(_target(row, indicator.targets.get(comparison.second),
+                                       indicator.direction))
+                    row["_flags"] += _plausibility(row, indicator)
+                row["flags"] = ";".join(row.pop("_flags"))
                 rows.append(row)
     table = pd.DataFrame(rows).reindex(columns=COMPARISON_COLUMNS + EXTRA_COLUMNS)
     numeric = [c for c in COMPARISON_COLUMNS if c.startswith(NUMERIC_PREFIXES)]
     table = table.astype({c: "float64" for c in numeric} | {"n_base": "int64", "n_end": "int64",
                                                             "target": "float64",
                                                             "effect_size": "float64"})
+    table["target_met"] = table["target_met"].fillna("")
     table["p_adjusted"] = adjust_pvalues(table["p_value"].to_numpy(dtype=float), "fdr_bh")
     table["assessment"] = [_assess(r, project.alpha) for r in table.itertuples()]
     return table
@@ -73,12 +78,13 @@ def compare_rounds(estimates: pd.DataFrame, respondents: pd.DataFrame, project: 
 
 def _independent_cells(estimates: pd.DataFrame, indicator_id: str,
                        comparison: ComparisonDeclaration, project: Project):
-    """(group, base stats, end stats, test) for the full samples of two rounds."""
-    mine = estimates[estimates["indicator"] == indicator_id].set_index(["round", "group"])
-    for group in mine.loc[comparison.first].index:
-        base = mine.loc[(comparison.first, group)].to_dict()
-        end = mine.loc[(comparison.second, group)].to_dict()
-        yield group, base, end, lambda b=base, e=end: _independent_test(b, e, project)
+    """(category, group, base stats, end stats, test) for the full samples of two rounds."""
+    mine = estimates[estimates["indicator"] == indicator_id]
+    keyed = mine.set_index(["round", "category", "group"])
+    for category, group in mine[mine["round"] == comparison.first][["category", "group"]].values:
+        base = keyed.loc[(comparison.first, category, group)].to_dict()
+        end = keyed.loc[(comparison.second, category, group)].to_dict()
+        yield category, group, base, end, lambda b=base, e=end: _independent_test(b, e, project)
 
 
 def _independent_test(base: dict, end: dict, project: Project) -> ComparisonResult:
@@ -86,7 +92,7 @@ def _independent_test(base: dict, end: dict, project: Project) -> ComparisonResu
         return compare_design_estimates(_design(base), _design(end),
                                         confidence=project.confidence)
     if base["unit"] == "%":
-        return compare_proportions(base["count"], base["n"], end["count"], end["n"],
+        return compare_proportions(base["numerator"], base["n"], end["numerator"], end["n"],
                                    test="auto", confidence=project.confidence)
     return compare_means_from_stats(base["estimate"], base["sd"], base["n"], end["estimate"],
                                     end["sd"], end["n"], confidence=project.confidence)
@@ -100,27 +106,46 @@ def _design(stats: dict) -> DesignEstimate:
                           stats["kish_deff"], stats["n_eff"], int(stats["n"]), "")
 
 
-def matched_pairs(respondents: pd.DataFrame, indicator_id: str, first: str,
-                  second: str) -> pd.DataFrame:
-    """Respondents with a value in both rounds: value_first, value_second, first-round groups."""
+def matched_pairs(respondents: pd.DataFrame, indicator_id: str, first: str, second: str,
+                  category: str | None = "") -> pd.DataFrame:
+    """Respondents counted in both rounds: value_first/second (and category_*), first groups.
+
+    `category=None` pairs whole respondents (a distribution: their category may change).
+    """
     mine = respondents[(respondents["indicator"] == indicator_id) & respondents["value"].notna()]
+    if category is not None:
+        mine = mine[mine["category"] == category]
     before = mine[mine["round"] == first]
-    after = mine[mine["round"] == second][["respondent_id", "value"]]
+    after = mine[mine["round"] == second][["respondent_id", "value", "category"]]
     pairs = before.merge(after, on="respondent_id", suffixes=("_first", "_second"))
-    return pairs.drop(columns=["round", "status", "detail", "indicator"])
+    return pairs.drop(columns=["round", "status", "detail", "indicator", "flag", "band"],
+                      errors="ignore")
 
 
 def _panel_cells(respondents: pd.DataFrame, indicator, comparison: ComparisonDeclaration,
-                 codebook: Codebook, project: Project):
-    """(group, base stats, end stats, paired test) for the respondents matched across rounds."""
-    pairs = matched_pairs(respondents, indicator.id, comparison.first, comparison.second)
-    unit, confidence = indicator.unit, project.confidence
-    for group, members in group_slices(pairs, indicator.groups, codebook):
-        first = members["value_first"].astype(float).to_numpy()
-        second = members["value_second"].astype(float).to_numpy()
-        base = estimate_values(pd.Series(first), unit, confidence)
-        end = estimate_values(pd.Series(second), unit, confidence)
-        yield group, base, end, lambda a=first, b=second: _paired_test(a, b, unit, confidence)
+                 labels: dict[str, dict[str, str]], project: Project):
+    """(category, group, base stats, end stats, paired test) for matched respondents."""
+    unit, confidence = estimation_unit(indicator), project.confidence
+    if isinstance(indicator, Distribution):
+        pairs = matched_pairs(respondents, indicator.id, comparison.first, comparison.second,
+                              category=None)
+        categories = [(c, (pairs["category_first"] == c).astype(float),
+                       (pairs["category_second"] == c).astype(float))
+                      for c in indicator.row_labels()]
+        frames = [(c, pairs.assign(value_first=a, value_second=b)) for c, a, b in categories]
+    else:
+        frames = [(c, matched_pairs(respondents, indicator.id, comparison.first,
+                                    comparison.second, c))
+                  for c in [""] + (indicator.items if getattr(indicator, "item_rows", False)
+                                   else [])]
+    for category, pairs in frames:
+        for group, members in group_slices(pairs, indicator.groups, labels):
+            first = members["value_first"].astype(float).to_numpy()
+            second = members["value_second"].astype(float).to_numpy()
+            base = estimate_values(pd.Series(first), unit, confidence)
+            end = estimate_values(pd.Series(second), unit, confidence)
+            yield (category, group, base, end,
+                   lambda a=first, b=second: _paired_test(a, b, unit, confidence))
 
 
 def _paired_test(first: np.ndarray, second: np.ndarray, unit: str,
@@ -156,7 +181,7 @@ def _row(base: dict, end: dict, test, unit: str, project: Project, design: str) 
                statistic=result.statistic, p_value=result.p_value)
     row["relative_change"] = (row["change"] / base["estimate"] * 100
                               if base["estimate"] >= RELATIVE_CHANGE_MIN_BASE else np.nan)
-    if unit == "%":
+    if unit == "%" and 0 <= base["estimate"] <= 100 and 0 <= end["estimate"] <= 100:
         row["effect_size"] = cohens_h(base["estimate"] / 100, end["estimate"] / 100)
         row["effect_size_kind"] = "Cohen's h"
     else:

@@ -1,9 +1,10 @@
-"""Score each respondent on each declared indicator (PWI per its manuals, prevalences).
+"""Score each respondent on each declared indicator, per the instruments' manuals.
 
-Scale items are converted to percent of scale maximum, %SM = (x - min) / (max - min) * 100, and a
-person is scored as the unweighted mean of answered items when at most `max_missing` are missing
-(PWI manual, 5th ed.). Special codes (don't know, refused) are never averaged in: harmonisation
-has already set them aside as kinds.
+Scale items are converted to 0-100 (PWI manual: percent of scale maximum, %SM =
+(x - min) / (max - min) * 100; Rosenberg: POMP, the same formula on the sum, or the sum over its
+maximum), reverse items recoded (min + max) - x, and a person is scored as the mean of answered
+items when at most `max_missing` are missing (prorating). Special codes (don't know, refused)
+are never averaged in: harmonisation has already set them aside as kinds.
 """
 
 from __future__ import annotations
@@ -15,10 +16,19 @@ import pandas as pd
 
 from assets.harmonize import ROUND, kind_column
 from schemas.declarations import Project
-from schemas.indicators import IndicatorCatalogue, MeanScore, Prevalence
+from schemas.indicators import (
+    Count,
+    DerivedGroup,
+    Distribution,
+    IndicatorCatalogue,
+    MeanScore,
+    Prevalence,
+)
 
 DESIGN_PREFIX = "design_"  # design_weights, design_strata, ... when a sampling design is declared
-INDICATOR_COLUMNS = [ROUND, "respondent_id", "indicator", "value", "status", "detail"]
+INDICATOR_COLUMNS = [ROUND, "respondent_id", "indicator", "category", "value", "status", "detail",
+                     "flag", "band"]
+OUTSIDE = "outside the declared bins or categories"
 
 
 @dataclass(frozen=True)
@@ -31,15 +41,24 @@ class ScaleScores:
     response_set: pd.Series
 
 
-def score_scale(items: pd.DataFrame, scale_min: float, scale_max: float,
-                max_missing: int) -> ScaleScores:
-    """Mean %SM of the answered items; no score when more than `max_missing` are missing."""
+def score_scale(items: pd.DataFrame, scale_min: float, scale_max: float, max_missing: int,
+                conversion: str = "pomp") -> ScaleScores:
+    """Mean of the answered items on 0-100; no score when more than `max_missing` are missing.
+
+    `pomp`: (mean - min) / (max - min) * 100 (= %SM of the PWI manual); `pct_of_max`:
+    mean / max * 100 (the sum over its maximum).
+    """
     values = items.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-    percent = (values - scale_min) / (scale_max - scale_min) * 100
-    answered = np.isfinite(percent).sum(axis=1)
+    if conversion == "pomp":
+        converted = (values - scale_min) / (scale_max - scale_min) * 100
+    elif conversion == "pct_of_max":
+        converted = values / scale_max * 100
+    else:
+        raise ValueError(f"unknown conversion {conversion!r}: use 'pomp' or 'pct_of_max'")
+    answered = np.isfinite(converted).sum(axis=1)
     scored = (answered >= items.shape[1] - max_missing) & (answered > 0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        means = np.nansum(percent, axis=1) / answered
+        means = np.nansum(converted, axis=1) / answered
     return ScaleScores(
         score=pd.Series(np.where(scored, means, np.nan), index=items.index, dtype="Float64"),
         items_used=pd.Series(answered, index=items.index),
@@ -59,6 +78,31 @@ def response_set_flags(values: np.ndarray, scale_min: float, scale_max: float,
                               np.where(identical, "identical_all", "")), index=index)
 
 
+def reversed_items(items: pd.DataFrame, reverse: list[str], scale_min: float,
+                   scale_max: float) -> pd.DataFrame:
+    """Items with the declared negative ones recoded (min + max) - x."""
+    recoded = items.astype("Float64").copy()
+    for item in reverse:
+        recoded[item] = scale_min + scale_max - recoded[item]
+    return recoded
+
+
+def item_total_correlations(items: pd.DataFrame) -> pd.Series:
+    """Corrected item-total correlation of each item (with the sum of the other items)."""
+    complete = items.astype("Float64").dropna().astype(float)
+    total = complete.sum(axis=1)
+    return pd.Series({item: complete[item].corr(total - complete[item])
+                      for item in complete.columns}, dtype=float)
+
+
+def person_band(scores: pd.Series, bands) -> pd.Series:
+    """The declared band (inclusive bounds) each score falls in, '' when none or no score."""
+    labels = pd.Series("", index=scores.index, dtype="string")
+    for band in reversed(bands):
+        labels[scores.notna() & (scores >= band.min) & (scores <= band.max)] = band.label
+    return labels
+
+
 def eligible_rows(frame: pd.DataFrame, eligible: dict[str, list[str]]) -> pd.Series:
     """Mask of respondents in an indicator's population."""
     mask = pd.Series(True, index=frame.index)
@@ -67,46 +111,133 @@ def eligible_rows(frame: pd.DataFrame, eligible: dict[str, list[str]]) -> pd.Ser
     return mask
 
 
-def score_prevalence(frame: pd.DataFrame, indicator: Prevalence) -> pd.DataFrame:
+def _kind(frame: pd.DataFrame, variable: str) -> pd.Series:
+    column = kind_column(variable)
+    if column in frame:
+        return frame[column].astype("string")
+    return frame[variable].isna().map({True: "missing", False: "valid"}).astype("string")
+
+
+def score_mean(people: pd.DataFrame, indicator: MeanScore) -> pd.DataFrame:
+    """Person scores (category ''), and each item on 0-100 (category = item) if declared."""
+    raw = people[indicator.items]
+    low, high = indicator.scale.min, indicator.scale.max
+    items = reversed_items(raw, indicator.reverse, low, high)
+    scored = score_scale(items, low, high, indicator.max_missing, indicator.conversion)
+    flags = response_set_flags(raw.astype("Float64").to_numpy(dtype=float, na_value=np.nan),
+                               low, high, raw.index)
+    part = pd.DataFrame({
+        "category": "", "value": scored.score, "status": scored.status,
+        "detail": scored.items_used.astype(str) + " items",
+        "flag": flags if indicator.response_set_flags else "",
+        "band": person_band(scored.score, indicator.bands),
+    }, index=people.index)
+    if not indicator.item_rows:
+        return part
+    rows = [part]
+    for item in indicator.items:
+        one = score_scale(items[[item]], low, high, 0, indicator.conversion)
+        rows.append(pd.DataFrame({"category": item, "value": one.score, "status": one.status,
+                                  "detail": "", "flag": "", "band": ""}, index=people.index))
+    return pd.concat(rows)
+
+
+def score_prevalence(people: pd.DataFrame, indicator: Prevalence) -> pd.DataFrame:
     """1/0 per respondent in the denominator; excluded kinds get no value and say why."""
-    answer = frame[indicator.variable]
-    kinds_col = kind_column(indicator.variable)
-    kind = (frame[kinds_col] if kinds_col in frame
-            else answer.isna().map({True: "missing", False: "valid"}).astype("string"))
-    excluded = kind.isin(indicator.denominator_excludes).fillna(False).astype(bool)
-    value = answer.isin(indicator.yes).fillna(False).astype(float).where(~excluded)
+    names = [indicator.variable] if indicator.variable else indicator.items
+    kinds = pd.DataFrame({n: _kind(people, n) for n in names}, index=people.index)
+    excluded_by = kinds.where(kinds.isin(indicator.denominator_excludes)).bfill(axis=1).iloc[:, 0]
+    yes = pd.DataFrame({n: people[n].isin(indicator.yes).fillna(False) for n in names})
+    hits = yes.sum(axis=1) >= (indicator.at_least or 1)
+    excluded = excluded_by.notna()
+    detail = kinds.iloc[:, 0] if indicator.variable else kinds.eq("dont_know").any(axis=1).map(
+        {True: "dont_know", False: "valid"})
     return pd.DataFrame({
-        "value": value.astype("Float64"),
+        "category": "", "value": hits.astype(float).where(~excluded).astype("Float64"),
         "status": np.where(excluded, "excluded", "counted"),
-        "detail": kind.astype("string"),
-    }, index=frame.index)
+        "detail": excluded_by.fillna(detail).astype("string"), "flag": "", "band": "",
+    }, index=people.index)
+
+
+def score_count(people: pd.DataFrame, indicator: Count) -> pd.DataFrame:
+    """Number of items answered yes (don't know = not yes); excluded kinds take a person out."""
+    kinds = pd.DataFrame({n: _kind(people, n) for n in indicator.items}, index=people.index)
+    excluded_by = kinds.where(kinds.isin(indicator.denominator_excludes)).bfill(axis=1).iloc[:, 0]
+    total = sum(people[n].isin(indicator.yes).fillna(False).astype(float)
+                for n in indicator.items)
+    excluded = excluded_by.notna()
+    return pd.DataFrame({
+        "category": "", "value": total.where(~excluded).astype("Float64"),
+        "status": np.where(excluded, "excluded", "counted"),
+        "detail": excluded_by.fillna("valid").astype("string"), "flag": "", "band": "",
+    }, index=people.index)
+
+
+def categorise(values: pd.Series, kinds: pd.Series, indicator: Distribution) -> pd.Series:
+    """Each respondent's row label of a distribution (NA when outside or excluded)."""
+    label = pd.Series(pd.NA, index=values.index, dtype="string")
+    valid = kinds == "valid"
+    if indicator.bins is not None:
+        numbers = pd.to_numeric(values, errors="coerce")
+        binned = pd.cut(numbers, indicator.bins, right=indicator.closed == "right",
+                        include_lowest=True, labels=indicator.bin_labels)
+        label[valid] = binned.astype("string")[valid]
+        if indicator.zero_row:
+            label[valid & (numbers == 0)] = indicator.zero_row
+    else:
+        label[valid] = values.astype("string").map(indicator.categories)[valid]
+    for kind, row in indicator.special_rows.items():
+        label[kinds == kind] = row
+    return label
+
+
+def score_distribution(people: pd.DataFrame, indicator: Distribution) -> pd.DataFrame:
+    """Each counted respondent's category (value 1); excluded kinds and strays say why."""
+    kinds = _kind(people, indicator.variable)
+    label = categorise(people[indicator.variable], kinds, indicator)
+    excluded = kinds.isin(indicator.denominator_excludes) | label.isna()
+    detail = kinds.where(~(label.isna() & ~kinds.isin(indicator.denominator_excludes)), OUTSIDE)
+    return pd.DataFrame({
+        "category": label.fillna(""), "value": pd.Series(1.0, index=people.index).where(
+            ~excluded).astype("Float64"),
+        "status": np.where(excluded, "excluded", "counted"), "detail": detail.astype("string"),
+        "flag": "", "band": "",
+    }, index=people.index)
+
+
+SCORERS = {"mean_score": score_mean, "prevalence": score_prevalence, "count": score_count,
+           "distribution": score_distribution}
+
+
+def add_derived_groups(frame: pd.DataFrame, groups: dict[str, DerivedGroup]) -> pd.DataFrame:
+    """Add declared derived groupings (e.g. age groups) as label columns."""
+    frame = frame.copy()
+    for name, group in groups.items():
+        numbers = pd.to_numeric(frame[group.variable], errors="coerce")
+        frame[name] = pd.cut(numbers, group.bins, right=group.closed == "right",
+                             include_lowest=True, labels=group.labels).astype("string")
+    return frame
 
 
 def score_respondents(clean: pd.DataFrame, project: Project,
                       catalogue: IndicatorCatalogue) -> pd.DataFrame:
     """Long table of every eligible respondent's value on every declared indicator."""
+    clean = add_derived_groups(clean, catalogue.derived_groups)
     parts = []
     for indicator in catalogue.indicators:
         people = clean[eligible_rows(clean, indicator.eligible)]
-        if isinstance(indicator, MeanScore):
-            items = people[indicator.items]
-            scored = score_scale(items, indicator.scale.min, indicator.scale.max,
-                                 indicator.max_missing)
-            detail = (scored.items_used.astype(str) + " items"
-                      + np.where(scored.response_set != "", "; " + scored.response_set, ""))
-            part = pd.DataFrame({"value": scored.score, "status": scored.status,
-                                 "detail": detail}, index=people.index)
-        else:
-            part = score_prevalence(people, indicator)
+        part = SCORERS[indicator.kind](people, indicator)
         part.insert(0, "indicator", indicator.id)
-        part.insert(0, "respondent_id", people[project.respondent_id])
-        part.insert(0, ROUND, people[ROUND])
+        rows = people.loc[part.index]  # item rows repeat a person's index
+        part.insert(0, "respondent_id", rows[project.respondent_id].to_numpy())
+        part.insert(0, ROUND, rows[ROUND].to_numpy())
         for group in indicator.groups:
-            part[group] = people[group]
+            part[group] = rows[group].to_numpy()
         if project.sampling_design is not None:
             for role, variable in project.sampling_design.roles().items():
-                part[DESIGN_PREFIX + role] = people[variable]
+                part[DESIGN_PREFIX + role] = rows[variable].to_numpy()
         parts.append(part)
     table = pd.concat(parts, ignore_index=True)
     return table.astype({ROUND: "string", "respondent_id": "string", "indicator": "string",
-                         "status": "string", "detail": "string", "value": "Float64"})
+                         "category": "string", "status": "string", "detail": "string",
+                         "flag": "string", "band": "string", "value": "Float64"})

@@ -30,22 +30,26 @@ class RespondentIndicators(pa.DataFrameModel):
     round: Series[str]
     respondent_id: Series[str]
     indicator: Series[str]
+    category: Series[str]
     value: Series[float] = pa.Field(nullable=True)
     status: Series[str] = pa.Field(isin=["scored", "too_many_missing", "counted", "excluded"])
     detail: Series[str] = pa.Field(nullable=True)
+    flag: Series[str] = pa.Field(isin=["", "identical_all", "identical_extreme"])
+    band: Series[str]
 
     class Config:
         strict = False
-        unique = ["round", "respondent_id", "indicator"]
+        unique = ["round", "respondent_id", "indicator", "category"]
 
 
 class IndicatorEstimates(pa.DataFrameModel):
-    """One row per indicator x group x round: n, estimate and its confidence interval."""
+    """One row per indicator x category x group x round: n, estimate and its interval."""
 
     indicator: Series[str]
+    category: Series[str]
     round: Series[str]
     group: Series[str]
-    unit: Series[str] = pa.Field(isin=["points", "%"])
+    unit: Series[str] = pa.Field(isin=["points", "%", "count"])
     n: Series[int] = pa.Field(ge=0)
     estimate: Series[float] = pa.Field(nullable=True, ge=0, le=100)
     ci_low: Series[float] = pa.Field(nullable=True)
@@ -53,7 +57,7 @@ class IndicatorEstimates(pa.DataFrameModel):
 
     class Config:
         strict = False
-        unique = ["indicator", "round", "group"]
+        unique = ["indicator", "category", "round", "group"]
 
 
 class RoundComparison(pa.DataFrameModel):
@@ -63,7 +67,7 @@ class RoundComparison(pa.DataFrameModel):
     label: Series[str]
     group: Series[str]
     comparison: Series[str]
-    unit: Series[str] = pa.Field(isin=["points", "%"])
+    unit: Series[str] = pa.Field(isin=["points", "%", "count"])
     direction: Series[str] = pa.Field(isin=["higher_is_better", "lower_is_better"])
     n_base: Series[int] = pa.Field(ge=0)
     estimate_base: Series[float] = pa.Field(nullable=True)
@@ -82,10 +86,11 @@ class RoundComparison(pa.DataFrameModel):
     p_value: Series[float] = pa.Field(nullable=True, ge=0, le=1)
     p_adjusted: Series[float] = pa.Field(nullable=True, ge=0, le=1)
     flags: Series[str] = pa.Field(nullable=True)
+    category: Series[str] = pa.Field(nullable=True)
 
     class Config:
         strict = False
-        unique = ["indicator", "group", "comparison"]
+        unique = ["indicator", "category", "group", "comparison"]
 
 
 COMPARISON_COLUMNS = list(RoundComparison.to_schema().columns)

@@ -38,8 +38,10 @@ def estimates(n_base, count_base, n_end, count_end, unit="%", indicator="share")
     rows = []
     for round_name, n, count in (("base", n_base, count_base), ("end", n_end, count_end)):
         values = pd.Series([1.0] * count + [0.0] * (n - count))
-        rows.append(dict(indicator=indicator, round=round_name, group="all", unit=unit,
-                         **estimate_values(values, unit, 0.95)))
+        stats = estimate_values(values, unit, 0.95)
+        stats["numerator"] = stats.pop("count")
+        rows.append(dict(indicator=indicator, category="", round=round_name, group="all",
+                         unit=unit, **stats))
     return pd.DataFrame(rows)
 
 
@@ -79,10 +81,10 @@ def test_a_fall_in_a_lower_is_better_indicator_is_an_improvement():
 
 def test_plausibility_warning_for_large_moves_of_a_score():
     scores = pd.DataFrame([
-        dict(indicator="pwi", round="base", group="all", unit="points", n=200, count=np.nan,
-             estimate=69.4, sd=12.0, ci_low=67.7, ci_high=71.1),
-        dict(indicator="pwi", round="end", group="all", unit="points", n=180, count=np.nan,
-             estimate=83.2, sd=10.0, ci_low=81.7, ci_high=84.7)])
+        dict(indicator="pwi", category="", round="base", group="all", unit="points", n=200,
+             numerator=np.nan, estimate=69.4, sd=12.0, ci_low=67.7, ci_high=71.1),
+        dict(indicator="pwi", category="", round="end", group="all", unit="points", n=180,
+             numerator=np.nan, estimate=83.2, sd=10.0, ci_low=81.7, ci_high=84.7)])
     cat = IndicatorCatalogue.model_validate({"indicators": [{
         "id": "pwi", "label": "PWI", "kind": "mean_score", "items": ["a"],
         "scale": {"min": 0, "max": 10}, "plausibility": {"max_change": 10}}]})
@@ -112,8 +114,9 @@ def test_percentage_estimates_use_the_wilson_interval_in_percent():
 
 def respondents_table(rows):
     """(round, respondent id, value, district) tuples -> respondent_indicators rows."""
-    return pd.DataFrame([dict(round=r, respondent_id=i, indicator="share", value=v,
-                              status="counted", detail="valid", district=d)
+    return pd.DataFrame([dict(round=r, respondent_id=i, indicator="share", category="",
+                              value=v, status="counted", detail="valid", flag="", band="",
+                              district=d)
                          for r, i, v, d in rows])
 
 

@@ -31,7 +31,7 @@ def test_a_stratified_design_reproduces_r_survey():
     people = api("apistrat.csv", strata="stype", fpc="fpc")
     everyone = pd.Series(True, index=people.index)
     design = SamplingDesign(weights="pw", strata="stype", fpc="fpc")
-    stats = design_estimate_values(people, everyone, "points", design, 0.95)
+    stats = design_estimate_values(people, people["value"], everyone, "points", design, 0.95)
     assert stats["estimate"] == pytest.approx(662.29, abs=0.005)
     assert stats["se"] == pytest.approx(9.4089, abs=0.00005)
     assert stats["n"] == 200 and stats["weighted"]
@@ -44,7 +44,7 @@ def test_a_group_is_a_domain_of_the_whole_design():
     people = api("apiclus1.csv", clusters="dnum", fpc="fpc")
     domain = (people["stype"] == "E") & (people["sch.wide"] == "Yes")
     design = SamplingDesign(weights="pw", clusters="dnum", fpc="fpc")
-    stats = design_estimate_values(people, domain, "points", design, 0.95)
+    stats = design_estimate_values(people, people["value"], domain, "points", design, 0.95)
     assert stats["estimate"] == pytest.approx(653.6439, abs=0.00005)
     assert stats["se"] == pytest.approx(20.31720, abs=0.000005)
     assert stats["n"] == int(domain.sum())
@@ -57,8 +57,9 @@ def weighted_rounds():
     for round_name, share in (("base", 0.4), ("end", 0.6)):
         for k in range(200):
             rows.append(dict(round=round_name, respondent_id=f"{round_name}{k}",
-                             indicator="share", value=float(rng.random() < share),
-                             status="counted", detail="valid", district=str(1 + k % 2),
+                             indicator="share", category="", value=float(rng.random() < share),
+                             status="counted", detail="valid", flag="", band="",
+                             district=str(1 + k % 2),
                              design_weights=1.0 + (k % 3), design_strata=str(k % 2)))
     return pd.DataFrame(rows)
 
@@ -78,8 +79,7 @@ def test_weighted_rounds_are_compared_with_the_design_based_t_test():
         "variables": [{"name": "district", "label": "District", "type": "category",
                        "labels": "district", "sources": {"base": "d", "end": "d"}}]})
     respondents = weighted_rounds()
-    estimates = estimate_indicators(respondents, catalogue, codebook, ["base", "end"], 0.95,
-                                    project.sampling_design)
+    estimates = estimate_indicators(respondents, project, catalogue, codebook)
     assert estimates["weighted"].all()
     overall = estimates[estimates["group"] == "all"].set_index("round")
     base = respondents[respondents["round"] == "base"]

@@ -26,9 +26,8 @@ def indicator_estimates(paths: SurveyPaths) -> dg.MaterializeResult:
     """n, estimate and 95% CI of every indicator per round and group."""
     survey = paths.survey()
     rounds = survey.project.round_names
-    table = estimate_indicators(read_respondents(paths, rounds), survey.catalogue,
-                                survey.codebook, rounds, survey.project.confidence,
-                                survey.project.sampling_design)
+    table = estimate_indicators(read_respondents(paths, rounds), survey.project,
+                                survey.catalogue, survey.codebook)
     with full_validation():
         IndicatorEstimates.validate(table, lazy=True)
     path = paths.table("indicator_estimates")
