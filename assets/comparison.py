@@ -213,5 +213,7 @@ def _assess(row, alpha: float) -> str:
         return "not assessed"
     if row.p_adjusted >= alpha:
         return "no significant change"
+    if row.direction == "neutral":
+        return "increased" if row.change > 0 else "decreased"
     better = (row.change > 0) == (row.direction == "higher_is_better")
     return "improved" if better else "worsened"

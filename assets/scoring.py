@@ -96,10 +96,10 @@ def item_total_correlations(items: pd.DataFrame) -> pd.Series:
 
 
 def person_band(scores: pd.Series, bands) -> pd.Series:
-    """The declared band (inclusive bounds) each score falls in, '' when none or no score."""
+    """The band of each score: the one with the highest `min` at or below it ('' if none)."""
     labels = pd.Series("", index=scores.index, dtype="string")
-    for band in reversed(bands):
-        labels[scores.notna() & (scores >= band.min) & (scores <= band.max)] = band.label
+    for band in sorted(bands, key=lambda b: b.min):
+        labels[scores.notna() & (scores >= band.min)] = band.label
     return labels
 
 
@@ -241,3 +241,19 @@ def score_respondents(clean: pd.DataFrame, project: Project,
     return table.astype({ROUND: "string", "respondent_id": "string", "indicator": "string",
                          "category": "string", "status": "string", "detail": "string",
                          "flag": "string", "band": "string", "value": "Float64"})
+
+
+def reversal_warnings(clean: pd.DataFrame, catalogue: IndicatorCatalogue) -> pd.DataFrame:
+    """Items correlating negatively with the rest of their scale after reversal (a reversal
+    error in the declaration or the questionnaire), for indicators that ask for the check."""
+    rows = []
+    for indicator in catalogue.indicators:
+        if not (isinstance(indicator, MeanScore) and indicator.check_item_total):
+            continue
+        people = clean[eligible_rows(clean, indicator.eligible)]
+        items = reversed_items(people[indicator.items], indicator.reverse,
+                               indicator.scale.min, indicator.scale.max)
+        for item, r in item_total_correlations(items).items():
+            if r < 0:
+                rows.append(dict(indicator=indicator.id, item=item, correlation=round(r, 3)))
+    return pd.DataFrame(rows, columns=["indicator", "item", "correlation"])

@@ -58,7 +58,7 @@ def print_headline() -> None:
 
     outputs = default_paths().outputs
     table = pd.read_csv(outputs / "comparison.csv")
-    headline = table[table["group"] == "all"][HEADLINE]
+    headline = table[(table["group"] == "all") & table["category"].isna()][HEADLINE]
     manifest = json.loads((outputs / "manifest.json").read_text(encoding="utf-8"))
     print(f"\nOutputs in {outputs}/ (run {manifest['run_id']}):")
     for entry in [*manifest["outputs"], {"file": "manifest.json"}]:

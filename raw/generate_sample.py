@@ -52,6 +52,12 @@ WOMEN_COUNTS = {
         paid_job={"yes": 86, "no": 192},
     ),
 }
+# Among clean women, exact counts: aware of at least 3 of the 5 rights (40% -> 65%), willing to
+# act if rights are violated (65% -> 75%), used a social service (the report: 80 women at
+# baseline, about 70% at endline) and satisfied with access among those users (49% -> 83%).
+WOMEN_RIGHTS = {"baseline": dict(known_3plus=153, act=248, used=80, satisfied=39),
+                "endline": dict(known_3plus=181, act=208, used=195, satisfied=162)}
+
 # Endline respondents who are re-interviews of baseline respondents (same id: a panel subset).
 PANEL = {"woman": 90, "adolescent": 50}
 HAPPY_ADOLESCENTS = {"baseline": 144, "endline": 146}  # 68% of 212, 83% of 176
@@ -215,13 +221,22 @@ def add_women_economics(rows: list[dict], round_name: str, rng) -> None:
     for key, values in counts.items():
         for person, value in zip(women, _shuffled(values, rng), strict=True):
             person[key] = value
-    for person in women:
+    spec, n = WOMEN_RIGHTS[round_name], len(women)
+    knows_many = _shuffled({"yes": spec["known_3plus"], "no": n - spec["known_3plus"]}, rng)
+    act = _shuffled({"yes": spec["act"], "no": n - spec["act"]}, rng)
+    used = _shuffled({"yes": spec["used"], "no": n - spec["used"]}, rng)
+    satisfied = iter(_shuffled({"yes": spec["satisfied"],
+                                "no": spec["used"] - spec["satisfied"]}, rng))
+    for i, person in enumerate(women):
         person["income_amount"] = _income_amount(person["income"], rng)
-        person["aware"] = [bool(rng.random() < (0.4 if round_name == "baseline" else 0.65))
-                           for _ in range(5)]
-        person["act"] = bool(rng.random() < (0.65 if round_name == "baseline" else 0.75))
-        person["used_services"] = bool(rng.random() < (0.38 if round_name == "baseline" else 0.7))
-        person["satisfied"] = bool(rng.random() < (0.49 if round_name == "baseline" else 0.83))
+        known = int(rng.integers(3, 6)) if knows_many[i] == "yes" else int(rng.integers(0, 3))
+        rights = set(rng.choice(5, size=known, replace=False).tolist())
+        # A right not known is answered "no" or, one time in three, "don't know".
+        person["aware"] = [True if k in rights else ("dk" if rng.random() < 0.33 else False)
+                           for k in range(5)]
+        person["act"] = act[i] == "yes"
+        person["used_services"] = used[i] == "yes"
+        person["satisfied"] = next(satisfied) == "yes" if person["used_services"] else None
         person["used_health"] = bool(rng.random() < 0.3)
 
 
@@ -285,7 +300,7 @@ def baseline_frame(rnd: Round, rng) -> pd.DataFrame:
         rec["q32_save_bus"] = _yes_no(r.get("save_business"), 1, 2, refused=REFUSED)
         rec["q33_paid_job"] = _yes_no(r.get("paid_job"), 1, 2)
         for i, aware in enumerate(r.get("aware") or [None] * 5):
-            rec[f"q40_{i + 1}"] = _yes_no(aware, 1, 2)
+            rec[f"q40_{i + 1}"] = _yes_no(aware, 1, 2, dk=DK)
         rec["q41_act"] = _yes_no(r.get("act"), 1, 2)
         rec["q50_used"] = _yes_no(r.get("used_services"), 1, 2)
         rec["q51_satisfied"] = _yes_no(r.get("satisfied"), 1, 2) if r.get("used_services") else None
@@ -366,7 +381,7 @@ def endline_frame(rnd: Round, rng) -> pd.DataFrame:
     for index, r in enumerate(rnd.rows, start=1):
         woman = r["resp_type"] == 1
         began = start + timedelta(minutes=int(rng.integers(0, 60 * 24 * 20)))
-        yn = {True: "yes", False: "no", "yes": "yes", "no": "no"}
+        yn = {True: "yes", False: "no", "yes": "yes", "no": "no", "dk": "dont_know"}
         used = r.get("used_services")
         services = [s for s, on in [("health", r.get("used_health")), ("legal", used),
                                     ("social", used and rng.random() < 0.5)] if on]
@@ -399,6 +414,7 @@ def endline_frame(rnd: Round, rng) -> pd.DataFrame:
                                 "civil_registration"], r.get("aware") or [None] * 5, strict=True):
             rec[f"rights/aware_{name}"] = yn.get(aware)
         rec["rights/act_if_violated"] = yn.get(r.get("act"))
+        rec["support/received_service"] = yn.get(used) if woman else None
         rec["support/services_used"] = " ".join(services) if woman else None
         for s in ["health", "legal", "social"]:
             rec[f"support/services_used/{s}"] = (1 if s in services else 0) if woman else None

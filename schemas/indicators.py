@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 SpecialKind = Literal["dont_know", "refused", "not_applicable", "missing"]
-Direction = Literal["higher_is_better", "lower_is_better"]
+Direction = Literal["higher_is_better", "lower_is_better", "neutral"]
 
 
 class Strict(BaseModel):
@@ -38,11 +38,10 @@ class Plausibility(Strict):
 
 
 class Band(Strict):
-    """A named band of person scores, inclusive bounds (e.g. PWI 70-100 'normal')."""
+    """A named band of person scores from `min` (inclusive) up to the next band's min."""
 
     label: str
     min: float = -math.inf
-    max: float = math.inf
 
 
 class IndicatorBase(Strict):

@@ -68,7 +68,7 @@ class RoundComparison(pa.DataFrameModel):
     group: Series[str]
     comparison: Series[str]
     unit: Series[str] = pa.Field(isin=["points", "%", "count"])
-    direction: Series[str] = pa.Field(isin=["higher_is_better", "lower_is_better"])
+    direction: Series[str] = pa.Field(isin=["higher_is_better", "lower_is_better", "neutral"])
     n_base: Series[int] = pa.Field(ge=0)
     estimate_base: Series[float] = pa.Field(nullable=True)
     ci_low_base: Series[float] = pa.Field(nullable=True)

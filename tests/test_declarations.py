@@ -69,14 +69,14 @@ def test_a_round_missing_from_a_variables_sources_is_reported(survey_dir):
 def test_an_indicator_referring_to_an_unknown_variable_is_reported(survey_dir):
     indicators = survey_dir / "indicators.yaml"
     edit(indicators, "variable: happy_with_life", "variable: happy_life")
-    with pytest.raises(DeclarationError, match=r"indicators.yaml:\d+: indicators.2.variable: "
+    with pytest.raises(DeclarationError, match=r"indicators.yaml:\d+: indicators.3.variable: "
                                                r"unknown codebook variable 'happy_life'"):
         load_survey(survey_dir / "project.yaml")
 
 
 def test_an_unknown_indicator_kind_is_reported(survey_dir):
     edit(survey_dir / "indicators.yaml", "kind: prevalence", "kind: ratio")
-    with pytest.raises(DeclarationError, match=r"indicators.yaml:\d+: indicators.2"):
+    with pytest.raises(DeclarationError, match=r"indicators.yaml:\d+: indicators.3"):
         load_survey(survey_dir / "project.yaml")
 
 

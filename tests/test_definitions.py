@@ -16,6 +16,7 @@ def test_the_asset_graph_is_the_designed_slice():
         "respondent_indicators", "round_comparison", "validated_responses"]
     assert sorted(f"{k.asset_key.to_user_string()}:{k.name}" for k in graph.asset_check_keys) == [
         "published_outputs:no_personal_data_in_outputs",
+        "respondent_indicators:item_total_correlations_positive",
         "respondent_indicators:values_within_0_100",
         "round_comparison:comparison_contract",
         "round_comparison:plausible_changes",

@@ -19,12 +19,20 @@ pytestmark = pytest.mark.slow
 
 # spec/reference_figures.md: the seed report's published figures, to the precision published.
 PUBLISHED = {
-    ("pwi_women", 1): (58.1, 64.8),
-    ("pwi_adolescents", 1): (69.4, 83.2),
-    ("happy_with_life_adolescents", 0): (68, 83),
-    ("saves_for_business_women", 1): (1.2, 10.8),
-    ("no_monthly_budget_women", 0): (95, 64),
-    ("paid_job_women", 0): (26, 31),
+    ("pwi_women", "", 1): (58.1, 64.8),
+    ("pwi_adolescents", "", 1): (69.4, 83.2),
+    ("self_esteem_women", "", 1): (68.5, 71.3),
+    ("self_esteem_adolescents", "", 1): (70.2, 75.5),
+    ("happy_with_life_adolescents", "", 0): (68, 83),
+    ("household_income_band", "<=500", 0): (42, 18),
+    ("household_income_band", "501-1000", 0): (26, 25),
+    ("household_income_band", "1001-3000", 0): (4, 41),
+    ("saves_for_business_women", "", 1): (1.2, 10.8),
+    ("no_monthly_budget_women", "", 0): (95, 64),
+    ("paid_job_women", "", 0): (26, 31),
+    ("aware_of_rights_women", "", 0): (40, 65),
+    ("willing_to_act_women", "", 0): (65, 75),
+    ("satisfactory_access_service_users", "", 0): (49, 83),
 }
 
 
@@ -51,10 +59,11 @@ def project(tmp_path_factory):
 
 def test_the_pwi_rows_reproduce_the_published_figures(project):
     table = pd.read_csv(project["root"] / "outputs" / "comparison.csv")
-    full = table[table["comparison"] == "baseline_to_endline"]
-    overall = full[full["group"] == "all"].set_index("indicator")
-    for (indicator, digits), (base, end) in PUBLISHED.items():
-        row = overall.loc[indicator]
+    full = table[table["comparison"] == "baseline_to_endline"].fillna({"category": ""})
+    cells = full[full["group"] == "all"].set_index(["indicator", "category"])
+    overall = cells.xs("", level="category")
+    for (indicator, category, digits), (base, end) in PUBLISHED.items():
+        row = cells.loc[(indicator, category)]
         assert round(row["estimate_base"], digits) == base, indicator
         assert round(row["estimate_end"], digits) == end, indicator
         assert row["change"] == pytest.approx(row["estimate_end"] - row["estimate_base"])
@@ -63,12 +72,43 @@ def test_the_pwi_rows_reproduce_the_published_figures(project):
     assert overall.loc["pwi_women", "test"].startswith("Welch")
     assert set(table["group"]) >= {"all", "district=Dusti", "district=Kulob", "sex=Female"}
     assert overall.loc["pwi_women", "target_met"] == "no"  # 64.8 < the declared 70
+    received = overall.loc["received_social_service_women"]
+    assert round(received["estimate_end"]) == 70  # "about 70%"
+    assert received["n_base"] == 382
+    assert overall.loc["satisfactory_access_service_users", "n_base"] == 80  # the 80 users
 
+
+def test_every_distribution_sums_to_100_percent(project):
+    estimates = pd.read_csv(project["root"] / "outputs" / "indicator_estimates.csv")
+    bands = estimates[estimates["indicator"] == "household_income_band"]
+    totals = bands.groupby(["round", "group"])["estimate"].sum()
+    assert totals.to_numpy() == pytest.approx(100.0)
+    assert set(bands["median_category"]) == {"<=500", "501-1000"}
+
+
+def test_an_indicator_declared_only_in_yaml_appears_in_the_table(project, tmp_path):
+    survey = tmp_path / "survey"
+    shutil.copytree(DEFAULT_PROJECT_FILE.parent, survey)
+    with (survey / "indicators.yaml").open("a", encoding="utf-8") as declarations:
+        declarations.write(
+            "\n  - id: older_women_share\n    kind: prevalence\n"
+            "    label: \"Women aged 45 or more\"\n    variable: respondent_type\n"
+            "    yes: [\"1\"]\n    eligible: {respondent_type: [\"1\"]}\n"
+            "    groups: [age_group]\n")
+    paths = SurveyPaths(project_file=str(survey / "project.yaml"),
+                        raw_dir=project["paths"].raw_dir, work_dir=str(tmp_path / "work"),
+                        outputs_dir=str(tmp_path / "outputs"))
+    summary = materialise_all(build_definitions(paths), project["instance"])
+    assert summary.success, summary.failed
+    table = pd.read_csv(tmp_path / "outputs" / "comparison.csv")
+    new = table[table["indicator"] == "older_women_share"]
+    assert set(new["group"]) >= {"all", "age_group=45+"}
+    assert new[new["group"] == "all"]["estimate_base"].iloc[0] == pytest.approx(100.0)
 
 def test_the_panel_rows_use_matched_pairs_and_paired_tests(project):
     table = pd.read_csv(project["root"] / "outputs" / "comparison.csv")
-    panel = table[(table["comparison"] == "baseline_to_endline_panel") & (table["group"] == "all")]
-    panel = panel.set_index("indicator")
+    panel = table[(table["comparison"] == "baseline_to_endline_panel") & (table["group"] == "all")
+                  & table["category"].isna()].set_index("indicator")
     assert (panel["design"] == "panel").all()
     assert panel.loc["pwi_women", "test"] == "paired t"
     assert panel.loc["pwi_women", "n_base"] == panel.loc["pwi_women", "n_end"] <= 90

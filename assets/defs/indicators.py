@@ -6,19 +6,24 @@ import pandera.pandas as pa
 from assets.defs.partitions import round_partitions
 from assets.defs.paths import SurveyPaths
 from assets.defs.storage import markdown, table_metadata, write_table
-from assets.scoring import score_respondents
+from assets.scoring import reversal_warnings, score_respondents
 from assets.validate import full_validation
 from schemas.tables import RespondentIndicators
 
 SCORES_IN_RANGE = "values_within_0_100"
+REVERSALS = "item_total_correlations_positive"
 
 
 @dg.asset(
     partitions_def=round_partitions, group_name="rounds", kinds={"pandas", "parquet"},
     deps=["validated_responses"],
-    check_specs=[dg.AssetCheckSpec(SCORES_IN_RANGE, asset="respondent_indicators",
-                                   blocking=True,
-                                   description="Scores lie in 0-100; percentages are 0 or 1.")],
+    check_specs=[
+        dg.AssetCheckSpec(SCORES_IN_RANGE, asset="respondent_indicators", blocking=True,
+                          description="Scores lie in 0-100; percentages are 0 or 1."),
+        dg.AssetCheckSpec(REVERSALS, asset="respondent_indicators", blocking=False,
+                          description="Every scale item correlates positively with the rest "
+                                      "of its scale after reversal (else: a reversal error)."),
+    ],
 )
 def respondent_indicators(context: dg.AssetExecutionContext,
                           paths: SurveyPaths) -> dg.MaterializeResult:
@@ -26,6 +31,7 @@ def respondent_indicators(context: dg.AssetExecutionContext,
     survey = paths.survey()
     clean = paths.read_table("validated_responses", context.partition_key)
     table = score_respondents(clean, survey.project, survey.catalogue)
+    reversals = reversal_warnings(clean, survey.catalogue)
     path = paths.table("respondent_indicators", context.partition_key)
     write_table(table, path)
     values = table["value"].dropna()
@@ -41,8 +47,13 @@ def respondent_indicators(context: dg.AssetExecutionContext,
     metadata["status_by_indicator"] = markdown(summary)
     return dg.MaterializeResult(
         metadata=metadata,
-        check_results=[dg.AssetCheckResult(
-            check_name=SCORES_IN_RANGE, passed=in_range,
-            metadata={"min": float(values.min()) if len(values) else 0.0,
-                      "max": float(values.max()) if len(values) else 0.0})],
+        check_results=[
+            dg.AssetCheckResult(
+                check_name=SCORES_IN_RANGE, passed=in_range,
+                metadata={"min": float(values.min()) if len(values) else 0.0,
+                          "max": float(values.max()) if len(values) else 0.0}),
+            dg.AssetCheckResult(check_name=REVERSALS, passed=reversals.empty,
+                                severity=dg.AssetCheckSeverity.WARN,
+                                metadata={"negative_items": markdown(reversals)}),
+        ],
     )

@@ -42,7 +42,8 @@ def published_outputs(context: dg.AssetExecutionContext,
         "outputs_dir": dg.MetadataValue.path(str(outputs)),
         "comparison_csv": dg.MetadataValue.path(str(outputs / "comparison.csv")),
         "manifest": dg.MetadataValue.path(str(outputs / "manifest.json")),
-        "headline": markdown(comparison[comparison["group"] == ALL][HEADLINE]),
+        "headline": markdown(comparison[(comparison["group"] == ALL)
+                                        & (comparison["category"].fillna("") == "")][HEADLINE]),
         "quarantined_rows": dg.MetadataValue.int(
             int(failures.drop_duplicates(["source_file", "source_row"]).shape[0])),
     })
