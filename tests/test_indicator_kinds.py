@@ -134,3 +134,31 @@ def test_person_bands_follow_the_declared_lower_bounds():
     scores = pd.Series([49.9, 50.0, 69.5, 70.0, None], dtype="Float64")
     assert person_band(scores, bands).tolist() == ["challenged", "compromised", "compromised",
                                                    "normal", ""]
+
+
+def test_the_headline_is_also_published_without_response_sets_above_two_percent():
+    project = Project.model_validate({
+        "name": "t", "respondent_id": "rid", "rounds": [{"name": "r", "label": "R",
+                                                         "files": ["*"]}]})
+    pwi = MeanScore.model_validate({
+        "id": "pwi", "label": "PWI", "kind": "mean_score", "items": [f"d{k}" for k in range(7)],
+        "scale": {"min": 0, "max": 10}, "response_set_flags": True})
+    rng = np.random.default_rng(11)
+    answers = pd.DataFrame(rng.integers(3, 9, size=(100, 7)), columns=pwi.items,
+                           dtype="Float64")
+    codebook = Codebook.model_validate({"variables": [
+        {"name": "d0", "label": "d", "type": "integer", "sources": {"r": "d"}}]})
+
+    def estimate(flagged: int) -> pd.DataFrame:
+        frame = answers.copy()
+        frame.iloc[:flagged] = 10.0  # identical_extreme
+        part = score_mean(frame, pwi).assign(round="r", indicator="pwi",
+                                             respondent_id=[f"p{i}" for i in range(100)])
+        return estimate_indicators(part, project, IndicatorCatalogue(indicators=[pwi]),
+                                   codebook)
+
+    assert list(estimate(2)["group"]) == ["all"]  # 2% is not above the threshold
+    groups = estimate(3).set_index("group")
+    assert list(groups.index) == ["all", "all, excluding response sets"]
+    assert groups.loc["all, excluding response sets", "n"] == 97
+    assert groups.loc["all", "estimate"] > groups.loc["all, excluding response sets", "estimate"]
