@@ -32,7 +32,7 @@ from schemas.declarations import (
     ComparisonDeclaration,
     Project,
 )
-from schemas.indicators import Distribution, IndicatorCatalogue
+from schemas.indicators import Distribution, IndicatorCatalogue, Ratio
 from schemas.tables import COMPARISON_COLUMNS
 
 EXTRA_COLUMNS = ["design", "assessment", "target", "target_met", "effect_size",
@@ -51,9 +51,10 @@ def compare_rounds(estimates: pd.DataFrame, respondents: pd.DataFrame, project: 
             if comparison.design == "panel":
                 cells = _panel_cells(respondents, indicator, comparison, labels, project)
             else:
-                cells = _independent_cells(estimates, indicator.id, comparison, project)
+                cells = _independent_cells(estimates, indicator, comparison, project)
             for category, group, base, end, result in cells:
-                row = _row(base, end, result, indicator.unit, project, comparison.design)
+                row = _row(base, end, result, estimation_unit(indicator), project,
+                           comparison.design)
                 row.update(indicator=indicator.id, label=indicator.label, group=group,
                            category=category, comparison=comparison.name,
                            unit=indicator.unit, direction=indicator.direction,
@@ -76,31 +77,35 @@ def compare_rounds(estimates: pd.DataFrame, respondents: pd.DataFrame, project: 
     return table
 
 
-def _independent_cells(estimates: pd.DataFrame, indicator_id: str,
-                       comparison: ComparisonDeclaration, project: Project):
+def _independent_cells(estimates: pd.DataFrame, indicator, comparison: ComparisonDeclaration,
+                       project: Project):
     """(category, group, base stats, end stats, test) for the full samples of two rounds."""
-    mine = estimates[estimates["indicator"] == indicator_id]
+    mine = estimates[estimates["indicator"] == indicator.id]
+    proportion = estimation_unit(indicator) == "%"
     keyed = mine.set_index(["round", "category", "group"])
     for category, group in mine[mine["round"] == comparison.first][["category", "group"]].values:
         base = keyed.loc[(comparison.first, category, group)].to_dict()
         end = keyed.loc[(comparison.second, category, group)].to_dict()
-        yield category, group, base, end, lambda b=base, e=end: _independent_test(b, e, project)
+        test = None if category == "median" else (
+            lambda b=base, e=end: _independent_test(b, e, proportion, project))
+        yield category, group, base, end, test
 
 
-def _independent_test(base: dict, end: dict, project: Project) -> ComparisonResult:
+def _independent_test(base: dict, end: dict, proportion: bool,
+                      project: Project) -> ComparisonResult:
     if base.get("weighted"):
-        return compare_design_estimates(_design(base), _design(end),
+        return compare_design_estimates(_design(base, proportion), _design(end, proportion),
                                         confidence=project.confidence)
-    if base["unit"] == "%":
+    if proportion:
         return compare_proportions(base["numerator"], base["n"], end["numerator"], end["n"],
                                    test="auto", confidence=project.confidence)
     return compare_means_from_stats(base["estimate"], base["sd"], base["n"], end["estimate"],
                                     end["sd"], end["n"], confidence=project.confidence)
 
 
-def _design(stats: dict) -> DesignEstimate:
+def _design(stats: dict, proportion: bool) -> DesignEstimate:
     """The design estimate of an estimates row, on the estimator's own scale."""
-    scale = 100.0 if stats["unit"] == "%" else 1.0
+    scale = 100.0 if proportion else 1.0
     return DesignEstimate(stats["estimate"] / scale, stats["se"] / scale, stats["ci_low"] / scale,
                           stats["ci_high"] / scale, int(stats["df"]), stats["deff"],
                           stats["kish_deff"], stats["n_eff"], int(stats["n"]), "")
@@ -133,6 +138,9 @@ def _panel_cells(respondents: pd.DataFrame, indicator, comparison: ComparisonDec
                        (pairs["category_second"] == c).astype(float))
                       for c in indicator.row_labels()]
         frames = [(c, pairs.assign(value_first=a, value_second=b)) for c, a, b in categories]
+    elif isinstance(indicator, Ratio):  # the mean of the ratio; a median has no paired test
+        frames = [("mean", matched_pairs(respondents, indicator.id, comparison.first,
+                                         comparison.second, ""))]
     else:
         frames = [(c, matched_pairs(respondents, indicator.id, comparison.first,
                                     comparison.second, c))
@@ -172,6 +180,9 @@ def _row(base: dict, end: dict, test, unit: str, project: Project, design: str) 
     for side, est in (("base", base), ("end", end)):
         row.update({f"estimate_{side}": est["estimate"], f"ci_low_{side}": est["ci_low"],
                     f"ci_high_{side}": est["ci_high"]})
+    if test is None:  # a level without a test (a median): the change only
+        flags.append("no_test")
+        return {**row, "change": end["estimate"] - base["estimate"], "_flags": flags}
     result = test()
     scale = 100.0 if unit == "%" else 1.0
     if result.test == FISHER_TEST:

@@ -16,7 +16,7 @@ import pandas as pd
 from assets.scoring import DESIGN_PREFIX
 from assets.statistics import design_mean, design_proportion, t_interval, wilson_interval
 from schemas.declarations import Codebook, Project, SamplingDesign
-from schemas.indicators import Distribution, IndicatorCatalogue, MeanScore, Prevalence
+from schemas.indicators import Distribution, IndicatorCatalogue, MeanScore, Prevalence, Ratio
 
 ALL = "all"
 WITHOUT_RESPONSE_SETS = "all, excluding response sets"
@@ -90,8 +90,15 @@ def design_estimate_values(people: pd.DataFrame, values: pd.Series, domain: pd.S
 
 
 def estimation_unit(indicator) -> str:
-    """'%' when person values are 1/0 (prevalence, distribution), else the mean's unit."""
-    return "%" if indicator.unit == "%" else "points"
+    """'%' when person values are 1/0 (prevalence, distribution), else 'points' (means)."""
+    return "%" if isinstance(indicator, Prevalence | Distribution) else "points"
+
+
+def median_values(values: pd.Series) -> dict[str, float]:
+    """n and median of person values (no interval: the table shows the median as a level)."""
+    clean = values.dropna().to_numpy(dtype=float)
+    return dict(n=len(clean), count=np.nan, estimate=float(np.median(clean)) if len(clean)
+                else np.nan, sd=np.nan, se=np.nan, ci_low=np.nan, ci_high=np.nan)
 
 
 def cells(indicator, people: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame, pd.Series]]:
@@ -100,6 +107,11 @@ def cells(indicator, people: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame, 
         counted = people["value"].notna()
         for label in indicator.row_labels():
             yield label, people, (people["category"] == label).astype(float).where(counted)
+        return
+    if isinstance(indicator, Ratio):
+        values = people["value"].astype(float)
+        yield "mean", people, values
+        yield "median", people, values
         return
     categories = [""] + (indicator.items if isinstance(indicator, MeanScore)
                          and indicator.item_rows else [])
@@ -142,7 +154,9 @@ def estimate_indicators(respondents: pd.DataFrame, project: Project,
                           if isinstance(indicator, Distribution) else "")
                 for category, frame, values in cells(indicator, people):
                     domain = pd.Series(frame.index.isin(members.index), index=frame.index)
-                    if design is None:
+                    if category == "median":
+                        stats = median_values(values[domain])
+                    elif design is None:
                         stats = estimate_values(values[domain], unit, project.confidence)
                     else:
                         stats = design_estimate_values(frame, values, domain, unit, design,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -18,13 +19,26 @@ def personal_values(raw: pd.DataFrame, columns: list[str]) -> set[str]:
     return values
 
 
+def personal_pattern(values: set[str]) -> re.Pattern[str] | None:
+    """One regex finding any of the values as a whole token.
+
+    Whole tokens, because a GPS coordinate such as 37.333 is also the start of an honest
+    estimate such as 37.333333: only the coordinate standing on its own is a leak.
+    """
+    if not values:
+        return None
+    alternatives = "|".join(re.escape(v) for v in sorted(values, key=len, reverse=True))
+    return re.compile(rf"(?<![\w.])(?:{alternatives})(?![\w]|\.\d)")
+
+
 def scan_for_personal_data(directory: Path, values: set[str],
                            column_names: set[str]) -> dict[str, int]:
     """Count, per published file, personal values or personal column names found in it."""
+    pattern = personal_pattern(values)
     hits: dict[str, int] = {}
     for path in sorted(p for p in directory.rglob("*") if p.is_file()):
         text = path.read_bytes().decode("utf-8", errors="ignore")
-        found = sum(1 for v in values if v in text)
+        found = len(pattern.findall(text)) if pattern else 0
         header = text.split("\n", 1)[0]
         found += sum(1 for c in column_names if c in header.replace('"', "").split(","))
         if found:

@@ -23,6 +23,7 @@ from schemas.indicators import (
     IndicatorCatalogue,
     MeanScore,
     Prevalence,
+    Ratio,
 )
 
 DESIGN_PREFIX = "design_"  # design_weights, design_strata, ... when a sampling design is declared
@@ -173,6 +174,25 @@ def score_count(people: pd.DataFrame, indicator: Count) -> pd.DataFrame:
     }, index=people.index)
 
 
+def score_ratio(people: pd.DataFrame, indicator: Ratio) -> pd.DataFrame:
+    """numerator / denominator * 100 where both are valid and the denominator is above zero."""
+    top, bottom = indicator.numerator, indicator.denominator
+    top_kind, bottom_kind = _kind(people, top), _kind(people, bottom)
+    numerator = pd.to_numeric(people[top], errors="coerce").astype(float)
+    denominator = pd.to_numeric(people[bottom], errors="coerce").astype(float)
+    counted = (top_kind == "valid") & (bottom_kind == "valid") & (denominator > 0)
+    detail = pd.Series("valid", index=people.index, dtype="string")
+    detail[bottom_kind == "valid"] = detail[bottom_kind == "valid"].where(
+        denominator[bottom_kind == "valid"] > 0, f"{bottom} not above zero")
+    detail[bottom_kind != "valid"] = bottom + ": " + bottom_kind[bottom_kind != "valid"]
+    detail[(top_kind != "valid") & (bottom_kind == "valid")] = top + ": " + top_kind
+    return pd.DataFrame({
+        "category": "", "value": (numerator / denominator * 100).where(counted).astype("Float64"),
+        "status": np.where(counted, "counted", "excluded"), "detail": detail, "flag": "",
+        "band": "",
+    }, index=people.index)
+
+
 def categorise(values: pd.Series, kinds: pd.Series, indicator: Distribution) -> pd.Series:
     """Each respondent's row label of a distribution (NA when outside or excluded)."""
     label = pd.Series(pd.NA, index=values.index, dtype="string")
@@ -206,7 +226,7 @@ def score_distribution(people: pd.DataFrame, indicator: Distribution) -> pd.Data
 
 
 SCORERS = {"mean_score": score_mean, "prevalence": score_prevalence, "count": score_count,
-           "distribution": score_distribution}
+           "ratio": score_ratio, "distribution": score_distribution}
 
 
 def add_derived_groups(frame: pd.DataFrame, groups: dict[str, DerivedGroup]) -> pd.DataFrame:

@@ -58,6 +58,8 @@ WOMEN_COUNTS = {
 WOMEN_RIGHTS = {"baseline": dict(known_3plus=153, act=248, used=80, satisfied=39),
                 "endline": dict(known_3plus=181, act=208, used=195, satisfied=162)}
 
+SAVERS = {"baseline": 0.18, "endline": 0.34}  # share of women who saved last month
+
 # Endline respondents who are re-interviews of baseline respondents (same id: a panel subset).
 PANEL = {"woman": 90, "adolescent": 50}
 HAPPY_ADOLESCENTS = {"baseline": 144, "endline": 146}  # 68% of 212, 83% of 176
@@ -238,6 +240,12 @@ def add_women_economics(rows: list[dict], round_name: str, rng) -> None:
         person["used_services"] = used[i] == "yes"
         person["satisfied"] = next(satisfied) == "yes" if person["used_services"] else None
         person["used_health"] = bool(rng.random() < 0.3)
+        # Saved any money last month, and how much (TJS): a modest share of the income.
+        person["saved_any"] = bool(rng.random() < SAVERS[round_name])
+        income = person["income_amount"]
+        person["saved_amount"] = (0.0 if not person["saved_any"] else
+                                  float(max(10, round(income * rng.beta(2, 12), -1)))
+                                  if income > 0 else float(rng.integers(1, 10) * 10))
 
 
 def add_adolescent_answers(rows: list[dict], round_name: str, rng) -> None:
@@ -299,6 +307,8 @@ def baseline_frame(rnd: Round, rng) -> pd.DataFrame:
         rec["q31_budget"] = _yes_no(r.get("budget"), 1, 2)
         rec["q32_save_bus"] = _yes_no(r.get("save_business"), 1, 2, refused=REFUSED)
         rec["q33_paid_job"] = _yes_no(r.get("paid_job"), 1, 2)
+        rec["q34_saved_any"] = _yes_no(r.get("saved_any"), 1, 2)
+        rec["q35_saved_amount"] = r.get("saved_amount")
         for i, aware in enumerate(r.get("aware") or [None] * 5):
             rec[f"q40_{i + 1}"] = _yes_no(aware, 1, 2, dk=DK)
         rec["q41_act"] = _yes_no(r.get("act"), 1, 2)
@@ -332,6 +342,7 @@ BASELINE_LABELS = {
        for v in ["q31_budget", "q32_save_bus", "q33_paid_job", "q41_act", "q50_used",
                  "q51_satisfied", "q60_happy", *[f"q40_{i}" for i in range(1, 6)]]},
     "q30_income": {-8: "Don't know", -9: "Refused"},
+    "q34_saved_any": {1: "Yes", 2: "No", DK: "Don't know", REFUSED: "Refused"},
 }
 BASELINE_VAR_LABELS = {
     "resp_id": "Respondent ID", "district": "District", "resp_type": "Respondent type",
@@ -347,6 +358,8 @@ BASELINE_VAR_LABELS = {
     "q11_7": "Satisfied with: your future security",
     "q30_income": "Monthly household income, TJS", "q31_budget": "Household has a monthly budget",
     "q32_save_bus": "Saving money to start or grow a business", "q33_paid_job": "Has a paid job",
+    "q34_saved_any": "Saved any money last month",
+    "q35_saved_amount": "Amount saved last month, TJS",
     "q41_act": "Willing to act if rights are violated", "q50_used": "Used support services",
     "q51_satisfied": "Satisfied with access to services",
     "q52_health": "Accessed healthcare in the past 6 months",
@@ -358,7 +371,7 @@ def write_baseline(frame: pd.DataFrame, path: Path) -> None:
     """Write the baseline .sav with labels and user-missing codes, header dated to fieldwork."""
     user_missing = {c: [DK, REFUSED] for c in frame.columns if c.startswith(("q1", "q3", "q4",
                                                                             "q5", "q6"))}
-    user_missing["q30_income"] = [-8, -9]
+    user_missing["q30_income"] = user_missing["q35_saved_amount"] = [-8, -9]
     pyreadstat.write_sav(
         frame, path, file_label="Families left behind, Khatlon: baseline 2021 (SYNTHETIC)",
         column_labels=BASELINE_VAR_LABELS, variable_value_labels=BASELINE_LABELS,
@@ -410,6 +423,8 @@ def endline_frame(rnd: Round, rng) -> pd.DataFrame:
         rec["economy/budget"] = yn.get(r.get("budget"))
         rec["economy/save_business"] = yn.get(r.get("save_business"))
         rec["economy/paid_job"] = yn.get(r.get("paid_job"))
+        rec["economy/saved_any"] = yn.get(r.get("saved_any"))
+        rec["economy/saved_amount"] = r.get("saved_amount")
         for name, aware in zip(["property", "remuneration", "social_protection", "violence",
                                 "civil_registration"], r.get("aware") or [None] * 5, strict=True):
             rec[f"rights/aware_{name}"] = yn.get(aware)

@@ -1,8 +1,9 @@
 """Typed models of indicators.yaml: indicator kinds declared, not coded.
 
 Kinds: `mean_score` (a scale on 0-100), `prevalence` (a percentage, optionally "at least k of m
-items"), `count` (mean number of items answered yes), `distribution` (shares of categories or
-declared bins, with don't-know / refused / zero rows, summing to 100%).
+items"), `count` (mean number of items answered yes), `ratio` (a per-person ratio in percent,
+mean and median), `distribution` (shares of categories or declared bins, with don't-know /
+refused / zero rows, summing to 100%).
 """
 
 from __future__ import annotations
@@ -137,6 +138,25 @@ class Count(IndicatorBase):
         return {**super().variables(), "items": self.items}
 
 
+class Ratio(IndicatorBase):
+    """A per-respondent ratio in percent, numerator / denominator * 100, among respondents whose
+    denominator is above zero (e.g. the savings rate: amount saved / household income).
+
+    Published as two rows: `mean` (t interval, compared with Welch / paired t) and `median`
+    (estimate only; no interval or test).
+    """
+
+    kind: Literal["ratio"]
+    unit: Literal["%"] = "%"
+    numerator: str
+    denominator: str
+
+    def variables(self) -> dict[str, list[str]]:
+        """Codebook variables this indicator reads."""
+        return {**super().variables(), "numerator": [self.numerator],
+                "denominator": [self.denominator]}
+
+
 class Distribution(IndicatorBase):
     """Shares of categories (codes) or of declared bins of an amount, summing to 100%.
 
@@ -193,7 +213,7 @@ class DerivedGroup(Strict):
         return self
 
 
-Indicator = Annotated[MeanScore | Prevalence | Count | Distribution,
+Indicator = Annotated[MeanScore | Prevalence | Count | Ratio | Distribution,
                       Field(discriminator="kind")]
 
 

@@ -162,3 +162,21 @@ def test_the_headline_is_also_published_without_response_sets_above_two_percent(
     assert list(groups.index) == ["all", "all, excluding response sets"]
     assert groups.loc["all, excluding response sets", "n"] == 97
     assert groups.loc["all", "estimate"] > groups.loc["all, excluding response sets", "estimate"]
+
+
+def test_a_ratio_counts_only_respondents_whose_denominator_is_above_zero():
+    from assets.scoring import score_ratio
+    from schemas.indicators import Ratio
+
+    frame = pd.DataFrame({
+        "saved": ["100", "0", "50", None, "20"],
+        "saved__kind": ["valid", "valid", "valid", "refused", "valid"],
+        "income": ["1000", "800", "0", "900", None],
+        "income__kind": ["valid", "valid", "valid", "valid", "dont_know"]}).astype("string")
+    rate = Ratio(id="r", label="r", kind="ratio", numerator="saved", denominator="income")
+    scored = score_ratio(frame, rate)
+    assert scored["value"].tolist()[:2] == [10.0, 0.0]
+    assert scored["status"].tolist() == ["counted", "counted", "excluded", "excluded",
+                                         "excluded"]
+    assert scored["detail"].tolist()[2:] == ["income not above zero", "saved: refused",
+                                             "income: dont_know"]
