@@ -193,7 +193,8 @@ def score_ratio(people: pd.DataFrame, indicator: Ratio) -> pd.DataFrame:
     }, index=people.index)
 
 
-def categorise(values: pd.Series, kinds: pd.Series, indicator: Distribution) -> pd.Series:
+def categorise(values: pd.Series, kinds: pd.Series, indicator: Distribution,
+               rounds: pd.Series | None = None) -> pd.Series:
     """Each respondent's row label of a distribution (NA when outside or excluded)."""
     label = pd.Series(pd.NA, index=values.index, dtype="string")
     valid = kinds == "valid"
@@ -204,8 +205,13 @@ def categorise(values: pd.Series, kinds: pd.Series, indicator: Distribution) -> 
         label[valid] = binned.astype("string")[valid]
         if indicator.zero_row:
             label[valid & (numbers == 0)] = indicator.zero_row
-    else:
+    elif indicator.categories is not None:
         label[valid] = values.astype("string").map(indicator.categories)[valid]
+    else:  # pre-coded bands, mapped per round onto the common boundaries
+        for round_name in (rounds.dropna().unique() if rounds is not None else []):
+            mine = valid & (rounds == round_name)
+            codes = values.astype("string")[mine]
+            label[mine] = codes.map(indicator.precoded_labels(round_name))
     for kind, row in indicator.special_rows.items():
         label[kinds == kind] = row
     return label
@@ -214,7 +220,7 @@ def categorise(values: pd.Series, kinds: pd.Series, indicator: Distribution) -> 
 def score_distribution(people: pd.DataFrame, indicator: Distribution) -> pd.DataFrame:
     """Each counted respondent's category (value 1); excluded kinds and strays say why."""
     kinds = _kind(people, indicator.variable)
-    label = categorise(people[indicator.variable], kinds, indicator)
+    label = categorise(people[indicator.variable], kinds, indicator, people.get(ROUND))
     excluded = kinds.isin(indicator.denominator_excludes) | label.isna()
     detail = kinds.where(~(label.isna() & ~kinds.isin(indicator.denominator_excludes)), OUTSIDE)
     return pd.DataFrame({

@@ -260,9 +260,10 @@ def _check_indicators(project: Project, codebook: Codebook, catalogue: Indicator
                     raise _fail(doc, (*loc, key), f"unknown codebook variable {name!r}")
                 if variables[name].personal:
                     raise _fail(doc, (*loc, key), f"{name!r} is personal data")
-        for round_name in indicator.targets:
-            if round_name not in rounds:
-                raise _fail(doc, (*loc, "targets", round_name), f"unknown round {round_name!r}")
+        for key in ("targets", "precoded"):
+            for round_name in getattr(indicator, key, None) or {}:
+                if round_name not in rounds:
+                    raise _fail(doc, (*loc, key, round_name), f"unknown round {round_name!r}")
         for name in indicator.groups:
             if name in derived:
                 continue

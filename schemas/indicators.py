@@ -9,6 +9,7 @@ refused / zero rows, summing to 100%).
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -163,6 +164,8 @@ class Distribution(IndicatorBase):
     Bins: edges with the boundary rule `closed` (right: (a, b], the first bin includes its
     lower edge). `zero_row` gives exactly 0 its own row (e.g. "No income"). Special kinds named
     in `special_rows` get their own rows; kinds in `denominator_excludes` leave the table.
+    Pre-coded bands (`precoded`: per round, code -> [lower, upper]) that differ between rounds
+    are published on the boundaries common to every round; a band is never split.
     """
 
     kind: Literal["distribution"]
@@ -172,14 +175,21 @@ class Distribution(IndicatorBase):
     bin_labels: list[str] | None = None
     closed: Literal["right", "left"] = "right"
     categories: dict[str, str] | None = None
+    precoded: dict[str, dict[str, tuple[float, float]]] | None = None
     zero_row: str | None = None
     special_rows: dict[SpecialKind, str] = {"dont_know": "Don't know", "refused": "Refused"}
     denominator_excludes: list[SpecialKind] = ["missing", "not_applicable"]
 
     @model_validator(mode="after")
     def _bins_or_categories(self) -> Distribution:
-        if (self.bins is None) == (self.categories is None):
-            raise ValueError("declare either `bins` (with `bin_labels`) or `categories`")
+        sources = [self.bins is not None, self.categories is not None, self.precoded is not None]
+        if sum(sources) != 1:
+            raise ValueError("declare one of `bins` (with `bin_labels`), `categories` or "
+                             "`precoded`")
+        for round_name, bands in (self.precoded or {}).items():
+            for code, (low, high) in bands.items():
+                if not low < high:
+                    raise ValueError(f"precoded.{round_name}.{code}: lower must be below upper")
         if self.bins is not None:
             if sorted(self.bins) != list(self.bins) or len(set(self.bins)) != len(self.bins):
                 raise ValueError("bins must be strictly increasing edges")
@@ -191,10 +201,28 @@ class Distribution(IndicatorBase):
         """Codebook variables this indicator reads."""
         return {**super().variables(), "variable": [self.variable]}
 
+    def common_bands(self) -> list[tuple[float, float, str]]:
+        """(lower, upper, label) of the bands on the boundaries every round's codes share."""
+        bounds = [{edge for band in bands.values() for edge in band}
+                  for bands in (self.precoded or {}).values()]
+        edges = sorted(set.intersection(*bounds)) if bounds else []
+        return [(low, high, f">{low:g}" if math.isinf(high) else f"{low:g}-{high:g}")
+                for low, high in pairwise(edges)]
+
+    def precoded_labels(self, round_name: str) -> dict[str, str]:
+        """Code -> common band label for one round's pre-coded bands."""
+        labels = {}
+        for code, (low, high) in (self.precoded or {}).get(round_name, {}).items():
+            for common_low, common_high, label in self.common_bands():
+                if common_low <= low and high <= common_high:
+                    labels[code] = label
+        return labels
+
     def row_labels(self) -> list[str]:
         """Category rows in publication order: zero row, bins or categories, special rows."""
         rows = [self.zero_row] if self.zero_row else []
         rows += list(self.bin_labels or []) + list((self.categories or {}).values())
+        rows += [label for _, _, label in self.common_bands()]
         return rows + list(self.special_rows.values())
 
 

@@ -180,3 +180,31 @@ def test_a_ratio_counts_only_respondents_whose_denominator_is_above_zero():
                                          "excluded"]
     assert scored["detail"].tolist()[2:] == ["income not above zero", "saved: refused",
                                              "income: dont_know"]
+
+
+def test_precoded_bands_are_compared_on_the_boundaries_common_to_every_round():
+    bands = Distribution.model_validate({
+        "id": "inc", "label": "Income", "kind": "distribution", "variable": "band",
+        "precoded": {"base": {"1": [0, 500], "2": [500, 1000], "3": [1000, "inf"]},
+                     "end": {"1": [0, 500], "2": [500, 1000], "3": [1000, 3000],
+                             "4": [3000, "inf"]}}})
+    assert [label for _, _, label in bands.common_bands()] == ["0-500", "500-1000", ">1000"]
+    values = pd.Series(["1", "3", "3", "4", "2"])
+    rounds = pd.Series(["base", "base", "end", "end", "end"])
+    labels = categorise(values, pd.Series(["valid"] * 5), bands, rounds).tolist()
+    assert labels == ["0-500", ">1000", ">1000", ">1000", "500-1000"]  # 1000-3000 not split
+
+
+def test_a_precoded_round_must_be_declared(tmp_path):
+    import shutil
+
+    from schemas.declarations import DEFAULT_PROJECT_FILE, load_survey
+    from schemas.yaml_source import DeclarationError
+
+    survey = tmp_path / "survey"
+    shutil.copytree(DEFAULT_PROJECT_FILE.parent, survey)
+    with (survey / "indicators.yaml").open("a") as declarations:
+        declarations.write('\n  - {id: pre, kind: distribution, label: "p", variable: district,'
+                           ' precoded: {midline: {"1": [0, 5]}}}\n')
+    with pytest.raises(DeclarationError, match=r"precoded\.midline: unknown round 'midline'"):
+        load_survey(survey / "project.yaml")
