@@ -51,6 +51,7 @@ class IndicatorBase(Strict):
 
     id: Identifier
     label: str
+    family: str = "Indicators"
     direction: Direction = "higher_is_better"
     eligible: dict[str, list[str]] = {}
     groups: list[str] = []
