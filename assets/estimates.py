@@ -20,6 +20,8 @@ from schemas.indicators import Distribution, IndicatorCatalogue, MeanScore, Prev
 
 ALL = "all"
 WITHOUT_RESPONSE_SETS = "all, excluding response sets"
+SUPPRESSED_VALUES = ["numerator", "estimate", "sd", "se", "ci_low", "ci_high", "dont_know_share",
+                     "median_category"]
 ESTIMATE_COLUMNS = ["indicator", "category", "round", "group", "unit", "n", "numerator",
                     "denominator", "estimate", "sd", "se", "ci_low", "ci_high", "not_scored",
                     "dont_know_share", "median_category", "flags", "weighted", "df", "deff",
@@ -171,6 +173,9 @@ def estimate_indicators(respondents: pd.DataFrame, project: Project,
     table = pd.DataFrame(rows).rename(columns={"count": "numerator"})
     table["denominator"] = np.where(table["unit"] == "%", table["n"], np.nan)
     table = table.reindex(columns=ESTIMATE_COLUMNS)
+    # DHS: a suppressed cell shows n only (the comparison table does the same).
+    suppressed = table["flags"] == "suppressed"
+    table.loc[suppressed, SUPPRESSED_VALUES] = np.nan
     table["weighted"] = table["weighted"].eq(True)
     return table.astype({"n": "int64", "not_scored": "int64"})
 

@@ -8,6 +8,12 @@ from pathlib import Path
 import pandas as pd
 
 MIN_LENGTH = 4  # shorter values ("1", "yes") are not identifying and would match anything
+# Values that look personal whatever the survey declares: an international phone number with
+# separators (+992 91 551 8712) and a GPS point written as "latitude longitude".
+LOOKS_PERSONAL = {
+    "phone number": re.compile(r"(?<![\w+])\+\d{1,3}[ -]\d{2,3}[ -]\d{3}[ -]\d{2,4}(?![\w])"),
+    "GPS point": re.compile(r"(?<![\w.])-?\d{1,2}\.\d{4,8} -?\d{1,3}\.\d{4,8}(?![\w.])"),
+}
 
 
 def personal_values(raw: pd.DataFrame, columns: list[str]) -> set[str]:
@@ -39,6 +45,7 @@ def scan_for_personal_data(directory: Path, values: set[str],
     for path in sorted(p for p in directory.rglob("*") if p.is_file()):
         text = path.read_bytes().decode("utf-8", errors="ignore")
         found = len(pattern.findall(text)) if pattern else 0
+        found += sum(len(p.findall(text)) for p in LOOKS_PERSONAL.values())
         header = text.split("\n", 1)[0]
         found += sum(1 for c in column_names if c in header.replace('"', "").split(","))
         if found:

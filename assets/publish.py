@@ -1,8 +1,9 @@
 """Publish the outputs evaluators read, atomically, with a manifest that makes them traceable.
 
-Each file is written to a temporary name in the same directory, flushed to disk and renamed over
-the old one; the manifest is written last, so a reader never sees a half-written file, and a
-failed run leaves the previous set in place.
+A run writes the complete set (tables, workbook, report, microdata, manifest) to a staging
+directory beside outputs/, checks it, and swaps it in with one atomic directory exchange: a
+reader sees the old set or the new one, never a mixture, and a failed or killed run leaves the
+previous set intact. Single working files are written through a temporary name and a rename.
 """
 
 from __future__ import annotations
@@ -11,14 +12,13 @@ import hashlib
 import json
 import os
 import platform
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-
-import pandas as pd
 
 PACKAGES = ["dagster", "pandas", "pandera", "pyreadstat", "scipy", "numpy", "pyarrow", "pydantic"]
 
@@ -38,11 +38,6 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> str:
     finally:
         tmp.unlink(missing_ok=True)
     return digest
-
-
-def write_csv(path: Path, frame: pd.DataFrame) -> str:
-    """Write a DataFrame as UTF-8 CSV atomically (unrounded numbers); return its sha256."""
-    return atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False, encoding="utf-8"))
 
 
 def write_json(path: Path, data: dict) -> str:
@@ -88,3 +83,95 @@ def build_manifest(*, run_id: str, inputs: list[dict], declarations: dict[str, s
     }
 
 
+
+
+STAGING_PREFIX = ".staging-"
+RENAME_EXCHANGE = 2  # linux/fs.h: swap two paths atomically (renameat2, Linux >= 3.15)
+
+
+class PublicationError(RuntimeError):
+    """The new set was not published; the previous set in outputs/ is untouched."""
+
+
+def exchange_directories(a: Path, b: Path) -> bool:
+    """Atomically swap two directories (Linux renameat2); False where it is not supported."""
+    import ctypes
+    import ctypes.util
+
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    at_fdcwd = -100
+    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), RENAME_EXCHANGE)
+    return result == 0
+
+
+def publish_set(outputs: Path, writers: dict[str, Callable[[Path], None]],
+                manifest: Callable[[dict[str, str]], dict] | None = None,
+                check: Callable[[Path], None] | None = None) -> dict[str, str]:
+    """Write a complete set of files to a staging directory, check it, then swap it in.
+
+    `writers` maps a relative file name to a function writing that file. Files already in
+    `outputs` that the set does not produce and the previous manifest does not list (a README)
+    are carried over. `manifest`, given the sha256 of every file, returns the manifest, written
+    last as manifest.json. `check` may raise to refuse the set (e.g. personal data found). A
+    failed or killed run leaves the previous set intact; its staging directory is removed next
+    time. Returns relative name -> sha256 of every file in the new set but the manifest.
+    """
+    outputs = outputs.resolve()
+    parent = outputs.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    for stale in parent.glob(f".{outputs.name}{STAGING_PREFIX}*"):
+        shutil.rmtree(stale, ignore_errors=True)  # left by a killed run
+    staging = Path(tempfile.mkdtemp(prefix=f".{outputs.name}{STAGING_PREFIX}", dir=parent))
+    try:
+        for name, write in writers.items():
+            target = staging / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            write(target)
+        for kept in _carried_over(outputs, set(writers)):
+            shutil.copy2(outputs / kept, staging / kept)
+        digests = {str(p.relative_to(staging)): _fsync_and_hash(p)
+                   for p in sorted(staging.rglob("*")) if p.is_file()}
+        if manifest is not None:
+            write_json(staging / "manifest.json", manifest(digests))
+        if check is not None:
+            check(staging)
+        _swap_in(staging, outputs)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    shutil.rmtree(staging, ignore_errors=True)  # now holds the previous set
+    return digests
+
+
+def _carried_over(outputs: Path, produced: set[str]) -> list[str]:
+    if not outputs.is_dir():
+        return []
+    listed = set(produced) | {"manifest.json"}
+    manifest = outputs / "manifest.json"
+    if manifest.exists():
+        previous = json.loads(manifest.read_text(encoding="utf-8"))
+        listed |= {entry["file"] for entry in previous.get("outputs", [])}
+    return [p.name for p in outputs.iterdir() if p.is_file() and p.name not in listed]
+
+
+def _fsync_and_hash(path: Path) -> str:
+    with path.open("rb") as handle:
+        os.fsync(handle.fileno())
+        return hashlib.sha256(handle.read()).hexdigest()
+
+
+def _swap_in(staging: Path, outputs: Path) -> None:
+    """Make `staging` the published directory; afterwards `staging` holds the previous set."""
+    if not outputs.exists():
+        os.rename(staging, outputs)
+        staging.mkdir()
+        return
+    if not exchange_directories(staging, outputs):
+        # No atomic exchange on this system: two renames, a moment without outputs/.
+        previous = staging.with_name(staging.name + "-previous")
+        os.rename(outputs, previous)
+        os.rename(staging, outputs)
+        os.rename(previous, staging)

@@ -93,3 +93,19 @@ def test_weighted_rounds_are_compared_with_the_design_based_t_test():
     assert row["change"] == pytest.approx(overall.loc["end", "estimate"]
                                           - overall.loc["base", "estimate"])
     assert row["statistic"] == pytest.approx(row["change"] / se)
+
+
+def test_a_suppressed_cell_shows_n_only():
+    project = Project.model_validate({
+        "name": "t", "respondent_id": "rid", "rounds": [{"name": "r", "label": "R",
+                                                         "files": ["*"]}]})
+    catalogue = IndicatorCatalogue.model_validate({"indicators": [{
+        "id": "share", "label": "Share", "kind": "prevalence", "variable": "v", "yes": ["1"]}]})
+    respondents = pd.DataFrame(dict(round="r", respondent_id=[f"p{i}" for i in range(20)],
+                                    indicator="share", category="", value=[1.0, 0.0] * 10,
+                                    status="counted", detail="valid", flag="", band=""))
+    row = estimate_indicators(respondents, project, catalogue, Codebook.model_validate(
+        {"variables": [{"name": "v", "label": "v", "type": "string",
+                        "sources": {"r": "v"}}]})).iloc[0]
+    assert row["flags"] == "suppressed" and row["n"] == 20
+    assert np.isnan(row["estimate"]) and np.isnan(row["ci_low"]) and np.isnan(row["numerator"])

@@ -156,21 +156,40 @@ def test_no_personal_value_reaches_the_outputs(project):
     raw = pd.read_parquet(Path(project["paths"].work_dir) / "raw_responses" / "baseline.parquet")
     names = set(raw["resp_name"].dropna()) | set(raw["phone"].dropna())
     assert len(names) > 500
-    for path in (project["root"] / "outputs").iterdir():
-        text = path.read_text(encoding="utf-8")
+    published = [p for p in (project["root"] / "outputs").rglob("*") if p.is_file()]
+    assert {p.name for p in published} >= {"comparison.xlsx", "report.html",
+                                           "responses.parquet", "data_dictionary.csv"}
+    for path in published:
+        data = path.read_bytes()
+        if path.suffix == ".xlsx":  # a zip: look inside its XML parts
+            import zipfile
+
+            with zipfile.ZipFile(path) as workbook:
+                data = b"".join(workbook.read(n) for n in workbook.namelist())
+        text = data.decode("utf-8", errors="ignore")
         assert not any(name in text for name in names), path.name
 
 
-def test_a_second_run_without_changes_succeeds_and_publishes_the_same_table(project):
-    before = (project["root"] / "outputs" / "comparison.csv").read_bytes()
+def reproducible_files(outputs: Path) -> dict[str, str]:
+    """sha256 of the CSV and Parquet outputs (the files promised byte-identical)."""
+    return {str(p.relative_to(outputs)): sha256(p) for p in sorted(outputs.rglob("*"))
+            if p.suffix in (".csv", ".parquet")}
+
+
+def test_a_second_run_without_changes_publishes_byte_identical_tables(project):
+    outputs = project["root"] / "outputs"
+    before = reproducible_files(outputs)
+    assert len(before) >= 7
     summary = materialise_all(project["defs"], project["instance"])
     assert summary.success, summary.failed
-    assert (project["root"] / "outputs" / "comparison.csv").read_bytes() == before
+    assert reproducible_files(outputs) == before
+    manifest = json.loads((outputs / "manifest.json").read_text())
+    assert manifest["run_id"] == summary.run_ids[-1]  # the run differs, the numbers do not
 
 
 def test_a_round_that_does_not_fit_the_codebook_fails_clearly_and_keeps_the_outputs(project):
     outputs = project["root"] / "outputs"
-    before = {p.name: p.read_bytes() for p in outputs.iterdir()}
+    before = {p.name: p.read_bytes() for p in outputs.rglob("*") if p.is_file()}
     endline = project["root"] / "raw" / "endline" / "khatlon_endline_2023.csv"
     original = endline.read_bytes()
     text = original.decode("utf-8-sig").replace('"intro/district"', '"intro/distrikt"', 1)
@@ -182,4 +201,4 @@ def test_a_round_that_does_not_fit_the_codebook_fails_clearly_and_keeps_the_outp
     assert set(summary.failed) == {"endline"}
     assert "'intro/district'" in summary.failed["endline"]
     assert "district" in summary.failed["endline"]
-    assert {p.name: p.read_bytes() for p in outputs.iterdir()} == before
+    assert {p.name: p.read_bytes() for p in outputs.rglob("*") if p.is_file()} == before

@@ -28,3 +28,9 @@ def test_digits_of_an_estimate_are_not_a_coordinate(tmp_path):
 def test_a_personal_column_name_in_a_header_is_found(tmp_path):
     (tmp_path / "d.csv").write_text("round,phone\nbaseline,\n")
     assert scan_for_personal_data(tmp_path, set(), {"phone"}) == {"d.csv": 1}
+
+
+def test_values_that_look_like_phone_numbers_or_gps_points_are_found_undeclared(tmp_path):
+    (tmp_path / "e.csv").write_text("note\ncall +992 93 555 1234\nat 37.935375 69.793162\n")
+    (tmp_path / "f.csv").write_text("x,y\n37.935375,69.793162\n0.123456789,12.5\n")
+    assert scan_for_personal_data(tmp_path, set(), set()) == {"e.csv": 2}

@@ -1,4 +1,7 @@
-"""Publish: round_comparison -> outputs/ (comparison.csv, estimates, failures, manifest.json)."""
+"""Publish: round_comparison and the round tables -> outputs/ (one complete set, swapped in)."""
+
+import json
+from datetime import UTC, datetime
 
 import dagster as dg
 import pandas as pd
@@ -6,54 +9,22 @@ import pandas as pd
 from assets.defs.paths import SurveyPaths
 from assets.defs.storage import markdown
 from assets.estimates import ALL
+from assets.microdata import data_dictionary
+from assets.notes import method_notes
 from assets.privacy import personal_values, scan_for_personal_data
-from assets.publish import build_manifest, code_version, write_csv, write_json
+from assets.publish import PublicationError, build_manifest, code_version, publish_set
 from assets.readers import sha256_of
+from assets.report import render_report
+from assets.validate import row_accounting
+from assets.workbook import write_workbook
+from schemas.declarations import Survey
 
 HEADLINE = ["indicator", "group", "n_base", "estimate_base", "n_end", "estimate_end", "change",
             "p_value", "flags"]
 
 
-@dg.asset(group_name="comparison", kinds={"csv", "json"},
-          deps=["round_comparison", "indicator_estimates", "validated_responses"])
-def published_outputs(context: dg.AssetExecutionContext,
-                      paths: SurveyPaths) -> dg.MaterializeResult:
-    """The files evaluators read in outputs/, written atomically, manifest last."""
-    survey = paths.survey()
-    rounds = survey.project.round_names
-    outputs = paths.outputs
-    comparison = paths.read_table("round_comparison")
-    failures = pd.concat([paths.read_table("validation_failures", r) for r in rounds],
-                         ignore_index=True)
-    written = {
-        "comparison.csv": write_csv(outputs / "comparison.csv", comparison),
-        "indicator_estimates.csv": write_csv(outputs / "indicator_estimates.csv",
-                                             paths.read_table("indicator_estimates")),
-        "validation_failures.csv": write_csv(outputs / "validation_failures.csv", failures),
-    }
-    inputs = [{"round": r, **f} for r in rounds for f in paths.read_json("raw_responses", r)]
-    project_dir = survey.project_file.parent
-    declarations = {name: sha256_of(project_dir / name) for name in
-                    (survey.project_file.name, survey.project.codebook, survey.project.indicators)}
-    manifest = build_manifest(run_id=context.run.run_id, inputs=inputs, declarations=declarations,
-                              outputs=written, code=code_version(project_dir))
-    write_json(outputs / "manifest.json", manifest)
-    return dg.MaterializeResult(metadata={
-        "outputs_dir": dg.MetadataValue.path(str(outputs)),
-        "comparison_csv": dg.MetadataValue.path(str(outputs / "comparison.csv")),
-        "manifest": dg.MetadataValue.path(str(outputs / "manifest.json")),
-        "headline": markdown(comparison[(comparison["group"] == ALL)
-                                        & (comparison["category"].fillna("") == "")][HEADLINE]),
-        "quarantined_rows": dg.MetadataValue.int(
-            int(failures.drop_duplicates(["source_file", "source_row"]).shape[0])),
-    })
-
-
-@dg.asset_check(asset=published_outputs, blocking=True,
-                description="No personal value (name, phone, GPS) or personal column in outputs/.")
-def no_personal_data_in_outputs(paths: SurveyPaths) -> dg.AssetCheckResult:
-    """Scan every published file for the raw files' personal values and column names."""
-    survey = paths.survey()
+def personal_probe(paths: SurveyPaths, survey: Survey) -> tuple[set[str], set[str]]:
+    """The raw files' personal values and the personal column names (source and canonical)."""
     values: set[str] = set()
     names = {v.name for v in survey.codebook.variables if v.personal}
     for round_name in survey.project.round_names:
@@ -61,6 +32,89 @@ def no_personal_data_in_outputs(paths: SurveyPaths) -> dg.AssetCheckResult:
                    if v.personal and v.sources[round_name] is not None]
         names.update(columns)
         values |= personal_values(paths.read_table("raw_responses", round_name), columns)
+    return values, names
+
+
+def _read_rounds(paths: SurveyPaths, asset: str, rounds: list[str]) -> dict[str, pd.DataFrame]:
+    return {r: paths.read_table(asset, r) for r in rounds}
+
+
+@dg.asset(group_name="comparison", kinds={"csv", "excel", "html", "parquet"},
+          deps=["round_comparison", "indicator_estimates", "validated_responses",
+                "respondent_indicators"])
+def published_outputs(context: dg.AssetExecutionContext,
+                      paths: SurveyPaths) -> dg.MaterializeResult:
+    """The files evaluators read in outputs/: tables, workbook, report, microdata, manifest."""
+    survey = paths.survey()
+    project, rounds = survey.project, survey.project.round_names
+    comparison = paths.read_table("round_comparison")
+    estimates = paths.read_table("indicator_estimates")
+    clean = _read_rounds(paths, "validated_responses", rounds)
+    quarantine = _read_rounds(paths, "quarantine", rounds)
+    inventories = {r: paths.read_json("raw_responses", r) for r in rounds}
+    failures = pd.concat(_read_rounds(paths, "validation_failures", rounds).values(),
+                         ignore_index=True)
+    validation = pd.concat([row_accounting(inventories[r], clean[r], quarantine[r])
+                            .assign(round=r) for r in rounds], ignore_index=True)
+    validation = validation[["round", "file", "raw", "clean", "quarantined", "balanced"]]
+    respondents = pd.concat(_read_rounds(paths, "respondent_indicators", rounds).values(),
+                            ignore_index=True)
+    project_dir = survey.project_file.parent
+    declarations = {name: sha256_of(project_dir / name) for name in
+                    (survey.project_file.name, project.codebook, project.indicators)}
+    inputs = [{"round": r, **f} for r in rounds for f in inventories[r]]
+    provenance = dict(run_id=context.run.run_id, code_version=code_version(project_dir),
+                      created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                      inputs=inputs, declarations=declarations)
+    families = {i.id: i.family for i in survey.catalogue.indicators}
+    notes = method_notes(project, survey.catalogue)
+    tables = dict(comparison=comparison, estimates=estimates, families=families, notes=notes,
+                  validation=validation, provenance=provenance)
+    writers = {
+        "comparison.csv": lambda p: comparison.to_csv(p, index=False),
+        "indicator_estimates.csv": lambda p: estimates.to_csv(p, index=False),
+        "validation_failures.csv": lambda p: failures.to_csv(p, index=False),
+        "validation_summary.csv": lambda p: validation.to_csv(p, index=False),
+        "comparison.xlsx": lambda p: write_workbook(p, **tables),
+        "report.html": lambda p: p.write_text(render_report(**tables, title=project.name),
+                                              encoding="utf-8"),
+        "microdata/responses.parquet": lambda p: pd.concat(
+            clean.values(), ignore_index=True).to_parquet(p, index=False),
+        "microdata/respondent_indicators.parquet": lambda p: respondents.to_parquet(
+            p, index=False),
+        "microdata/data_dictionary.csv": lambda p: data_dictionary(
+            project, survey.codebook).to_csv(p, index=False),
+    }
+    values, names = personal_probe(paths, survey)
+
+    def refuse_personal_data(staging) -> None:
+        hits = scan_for_personal_data(staging, values, names)
+        if hits:  # counts per file only: the values themselves never reach a log
+            raise PublicationError(f"personal data found in the new set {hits}; "
+                                   "outputs/ keeps the previous set")
+
+    digests = publish_set(
+        paths.outputs, writers, check=refuse_personal_data,
+        manifest=lambda files: build_manifest(run_id=context.run.run_id, inputs=inputs,
+                                              declarations=declarations, outputs=files,
+                                              code=provenance["code_version"]))
+    headline = comparison[(comparison["group"] == ALL)
+                          & (comparison["category"].fillna("") == "")][HEADLINE]
+    return dg.MaterializeResult(metadata={
+        "outputs_dir": dg.MetadataValue.path(str(paths.outputs)),
+        "report": dg.MetadataValue.path(str(paths.outputs / "report.html")),
+        "workbook": dg.MetadataValue.path(str(paths.outputs / "comparison.xlsx")),
+        "files": dg.MetadataValue.json(json.loads(json.dumps(digests))),
+        "headline": markdown(headline),
+        "quarantined_rows": dg.MetadataValue.int(int(validation["quarantined"].sum())),
+    })
+
+
+@dg.asset_check(asset=published_outputs, blocking=True,
+                description="No personal value (name, phone, GPS) or personal column in outputs/.")
+def no_personal_data_in_outputs(paths: SurveyPaths) -> dg.AssetCheckResult:
+    """Scan every published file for personal values, column names and look-alike values."""
+    values, names = personal_probe(paths, paths.survey())
     hits = scan_for_personal_data(paths.outputs, values, names)
     return dg.AssetCheckResult(
         passed=not hits, severity=dg.AssetCheckSeverity.ERROR,
