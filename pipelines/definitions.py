@@ -4,8 +4,10 @@ import dagster as dg
 
 import assets.defs
 from assets.defs.paths import SurveyPaths
-from pipelines.jobs import publication_job, round_job
+from pipelines.jobs import publication_job, round_job, validation_job
 from pipelines.resources import default_paths
+from pipelines.schedules import nightly_rerun
+from pipelines.sensors import raw_files_sensor
 
 
 def build_definitions(paths: SurveyPaths) -> dg.Definitions:
@@ -14,7 +16,9 @@ def build_definitions(paths: SurveyPaths) -> dg.Definitions:
         assets=dg.load_assets_from_package_module(assets.defs),
         asset_checks=dg.load_asset_checks_from_package_module(assets.defs),
         resources={"paths": paths},
-        jobs=[round_job, publication_job],
+        jobs=[round_job, validation_job, publication_job],
+        sensors=[raw_files_sensor],
+        schedules=[nightly_rerun],
     )
 
 

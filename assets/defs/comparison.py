@@ -21,7 +21,8 @@ def read_respondents(paths: SurveyPaths, rounds: list[str]) -> pd.DataFrame:
 HEADLINE = ["indicator", "group", "estimate_base", "estimate_end", "change", "p_adjusted", "flags"]
 
 
-@dg.asset(group_name="comparison", kinds={"pandas", "parquet"}, deps=["respondent_indicators"])
+@dg.asset(group_name="comparison", kinds={"pandas", "parquet"}, deps=["respondent_indicators"],
+          automation_condition=dg.AutomationCondition.eager())
 def indicator_estimates(paths: SurveyPaths) -> dg.MaterializeResult:
     """n, estimate and 95% CI of every indicator per round and group."""
     survey = paths.survey()
@@ -41,6 +42,7 @@ def indicator_estimates(paths: SurveyPaths) -> dg.MaterializeResult:
 @dg.asset(
     group_name="comparison", kinds={"pandas", "parquet"},
     deps=[indicator_estimates, "respondent_indicators"],
+    automation_condition=dg.AutomationCondition.eager(),
     check_specs=[
         dg.AssetCheckSpec("comparison_contract", asset="round_comparison", blocking=True,
                           description="The table has the published columns and valid values."),

@@ -41,7 +41,8 @@ def _read_rounds(paths: SurveyPaths, asset: str, rounds: list[str]) -> dict[str,
 
 @dg.asset(group_name="comparison", kinds={"csv", "excel", "html", "parquet"},
           deps=["round_comparison", "indicator_estimates", "validated_responses",
-                "respondent_indicators"])
+                "respondent_indicators"],
+          automation_condition=dg.AutomationCondition.eager())
 def published_outputs(context: dg.AssetExecutionContext,
                       paths: SurveyPaths) -> dg.MaterializeResult:
     """The files evaluators read in outputs/: tables, workbook, report, microdata, manifest."""
