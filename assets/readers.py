@@ -36,6 +36,8 @@ class RawFile:
     file_label: str = ""
     variable_labels: dict[str, str] = field(default_factory=dict)
     user_missing: dict[str, list[str]] = field(default_factory=dict)
+    value_labels: dict[str, dict[str, str]] = field(default_factory=dict)
+    variable_types: dict[str, str] = field(default_factory=dict)
 
 
 def sha256_of(path: Path) -> str:
@@ -111,6 +113,10 @@ def _read_spss(path: Path) -> RawFile:
         file_label=meta.file_label or "",
         variable_labels={k: v for k, v in meta.column_names_to_labels.items() if v},
         user_missing=user_missing,
+        value_labels={col: {as_text(code): label for code, label in labels.items()}
+                      for col, labels in (meta.variable_value_labels or {}).items()},
+        variable_types={col: "string" if kind == "string" else "numeric"
+                        for col, kind in (meta.readstat_variable_types or {}).items()},
     )
 
 
@@ -133,6 +139,25 @@ def _read_csv(path: Path) -> RawFile:
     if repeated:
         raise RawFileError(f"{path}: duplicate column names in the header: {repeated}")
     return RawFile(path=path, sha256=sha256_of(path), format="csv", frame=_text_frame(frame))
+
+
+PLATFORM_MARKERS = [  # (platform, columns that together identify its exports), most specific first
+    ("surveycto", {"KEY", "SubmissionDate", "formdef_version"}),
+    ("odk_central", {"SubmissionDate", "KEY", "ReviewState"}),
+    ("odk_central", {"SubmissionDate", "meta-instanceID"}),
+    ("kobotoolbox", {"_uuid", "_submission_time"}),
+    ("survey_solutions", {"interview__id"}),
+    ("survey_solutions", {"ssSys_IRnd"}),
+]
+
+
+def detect_platform(columns: list[str]) -> str:
+    """The data collection platform an export comes from, recognised by its meta columns."""
+    present = set(columns)
+    for platform, markers in PLATFORM_MARKERS:
+        if markers <= present:
+            return platform
+    return "generic"
 
 
 def read_round_files(files: list[Path]) -> tuple[pd.DataFrame, list[dict]]:

@@ -1,4 +1,10 @@
-"""Command line for consultants: `python -m pipelines.cli run [--round NAME]`."""
+"""Command line for consultants: `python -m pipelines <command>` (see --help).
+
+  run [--round NAME ...] [--stale]   materialise rounds, then estimates, comparison, outputs
+  validate [--round NAME ...]        ingest, harmonise and validate only; print what failed
+  inspect FILE [--json]              what a raw file holds (format, platform, variables)
+  codebook draft DIR [DIR ...]       draft a codebook from raw/<round>/ folders
+"""
 
 from __future__ import annotations
 
@@ -9,8 +15,8 @@ import sys
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-HEADLINE = ["indicator", "comparison", "n_base", "estimate_base", "n_end", "estimate_end", "change",
-            "p_adjusted", "flags"]
+HEADLINE = ["indicator", "comparison", "n_base", "estimate_base", "n_end", "estimate_end",
+            "change", "p_adjusted", "flags"]
 
 
 def ensure_dagster_home() -> Path:
@@ -24,7 +30,37 @@ def ensure_dagster_home() -> Path:
     return home
 
 
-def run(rounds: list[str] | None, log_level: str = "WARNING") -> int:
+def _declared_rounds(rounds: list[str] | None) -> list[str] | None:
+    from assets.defs.partitions import round_partitions
+
+    declared = round_partitions.get_partition_keys()
+    unknown = sorted(set(rounds or []) - set(declared))
+    if unknown:
+        print(f"unknown round(s) {unknown}; declared rounds: {declared}", file=sys.stderr)
+        return None
+    return rounds or declared
+
+
+def stale_rounds(rounds: list[str]) -> list[str]:
+    """Rounds whose raw files changed (by sha256) since they were last materialised."""
+    from assets.readers import sha256_of
+    from pipelines.resources import default_paths
+
+    paths, stale = default_paths(), []
+    survey = paths.survey()
+    for round_decl in survey.project.rounds:
+        if round_decl.name not in rounds:
+            continue
+        inventory = paths.table("raw_responses", round_decl.name, "json")
+        previous = ({f["file"]: f["sha256"] for f in json.loads(inventory.read_text())}
+                    if inventory.exists() else {})
+        current = {p.name: sha256_of(p) for p in paths.round_files(round_decl)}
+        if current != previous:
+            stale.append(round_decl.name)
+    return stale
+
+
+def run(rounds: list[str] | None, stale: bool = False, log_level: str = "WARNING") -> int:
     """Materialise the rounds (partitions), then estimates, comparison and outputs."""
     ensure_dagster_home()
     import dagster as dg
@@ -32,14 +68,18 @@ def run(rounds: list[str] | None, log_level: str = "WARNING") -> int:
     from pipelines.definitions import defs
     from pipelines.runner import materialise_all
 
-    declared = defs.resolve_job_def("round_job").partitions_def.get_partition_keys()
-    unknown = sorted(set(rounds or []) - set(declared))
-    if unknown:
-        print(f"unknown round(s) {unknown}; declared rounds: {declared}", file=sys.stderr)
+    selected = _declared_rounds(rounds)
+    if selected is None:
         return 2
-    print(f"Materialising {rounds or declared} then the comparison (Dagster instance in "
+    if stale:
+        selected = stale_rounds(selected)
+        published = (PROJECT_ROOT / "outputs" / "manifest.json").exists()
+        if not selected and published:
+            print("nothing is stale: raw files unchanged since the last run")
+            return 0
+    print(f"Materialising {selected} then the comparison (Dagster instance in "
           f"{os.environ['DAGSTER_HOME']}; full logs in the UI: make dev)")
-    summary = materialise_all(defs, dg.DagsterInstance.get(), rounds, log_level)
+    summary = materialise_all(defs, dg.DagsterInstance.get(), selected, log_level)
     for step, message in summary.failed.items():
         print(f"FAILED {step}: {message}", file=sys.stderr)
     if not summary.success:
@@ -47,6 +87,78 @@ def run(rounds: list[str] | None, log_level: str = "WARNING") -> int:
               "Dagster UI (make dev)", file=sys.stderr)
         return 1
     print_headline()
+    return 0
+
+
+def validate(rounds: list[str] | None, log_level: str = "WARNING") -> int:
+    """Ingest, harmonise and validate rounds; print raw/clean/quarantined and failing rules."""
+    ensure_dagster_home()
+    import dagster as dg
+    import pandas as pd
+
+    from assets.validate import failures_by_rule, row_accounting
+    from pipelines.definitions import defs
+    from pipelines.resources import default_paths
+
+    selected = _declared_rounds(rounds)
+    if selected is None:
+        return 2
+    job, paths, status = defs.resolve_job_def("validation_job"), default_paths(), 0
+    for round_name in selected:
+        result = job.execute_in_process(
+            partition_key=round_name, instance=dg.DagsterInstance.get(), raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}})
+        if not result.success:
+            errors = [e.step_failure_data.error.message for e in result.all_events
+                      if e.is_step_failure and e.step_failure_data.error]
+            print(f"== {round_name}: FAILED\n" + "\n".join(errors), file=sys.stderr)
+            status = 1
+            continue
+        clean = paths.read_table("validated_responses", round_name)
+        quarantine = paths.read_table("quarantine", round_name)
+        accounting = row_accounting(paths.read_json("raw_responses", round_name), clean,
+                                    quarantine)
+        print(f"== {round_name}")
+        with pd.option_context("display.width", 200, "display.max_colwidth", 60):
+            print(accounting.to_string(index=False))
+            by_rule = failures_by_rule(paths.read_table("validation_failures", round_name))
+            print(by_rule.to_string(index=False) if len(by_rule) else "no failures")
+    return status
+
+
+def inspect(file: Path, as_json: bool) -> int:
+    """Print what a raw file holds."""
+    from assets.inspection import format_inspection, inspect_file
+    from assets.readers import RawFileError
+
+    try:
+        report = inspect_file(file)
+    except (RawFileError, FileNotFoundError) as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(json.dumps(report, indent=2, ensure_ascii=False) if as_json
+          else format_inspection(report))
+    return 0
+
+
+def draft(folders: list[Path], out: Path | None) -> int:
+    """Write a draft codebook for the rounds in the given folders (round name = folder name)."""
+    from assets.codebook_draft import draft_codebook
+    from assets.readers import read_raw_file
+
+    rounds = {}
+    for folder in folders:
+        files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+        if not files:
+            print(f"{folder}: no files", file=sys.stderr)
+            return 1
+        rounds[folder.name] = [read_raw_file(p) for p in files]
+    text = draft_codebook(rounds)
+    if out is None:
+        print(text, end="")
+    else:
+        out.write_text(text, encoding="utf-8")
+        print(f"draft codebook written to {out}: review it, then point project.yaml at it")
     return 0
 
 
@@ -77,16 +189,34 @@ def _format_p(p: float) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
-    parser = argparse.ArgumentParser(prog="python -m pipelines.cli", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m pipelines", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
-    run_parser = commands.add_parser("run", help="materialise every asset on the raw/ data")
-    run_parser.add_argument("--round", action="append", dest="rounds",
-                            help="only this round (repeatable); publication needs all rounds")
-    run_parser.add_argument("--log-level", default="WARNING",
-                            choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-                            help="Dagster console log level (default WARNING)")
+    for name in ("run", "validate"):
+        sub = commands.add_parser(name, help=f"{name} rounds (all declared rounds by default)")
+        sub.add_argument("--round", action="append", dest="rounds", help="this round only "
+                         "(repeatable)")
+        sub.add_argument("--log-level", default="WARNING",
+                         choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+        if name == "run":
+            sub.add_argument("--stale", action="store_true",
+                             help="only rounds whose raw files changed since the last run")
+    sub = commands.add_parser("inspect", help="what a raw file holds")
+    sub.add_argument("file", type=Path)
+    sub.add_argument("--json", action="store_true", help="machine-readable output")
+    codebook = commands.add_parser("codebook", help="codebook tools")
+    codebook_commands = codebook.add_subparsers(dest="codebook_command", required=True)
+    sub = codebook_commands.add_parser("draft", help="draft a codebook from raw/<round>/ folders")
+    sub.add_argument("folders", type=Path, nargs="+")
+    sub.add_argument("--out", type=Path, help="write here instead of printing")
     args = parser.parse_args(argv)
-    return run(args.rounds, args.log_level)
+    if args.command == "run":
+        return run(args.rounds, args.stale, args.log_level)
+    if args.command == "validate":
+        return validate(args.rounds, args.log_level)
+    if args.command == "inspect":
+        return inspect(args.file, args.json)
+    return draft(args.folders, args.out)
 
 
 if __name__ == "__main__":

@@ -24,3 +24,51 @@ def test_the_dagster_home_is_made_absolute_with_telemetry_off(tmp_path, monkeypa
                                            (float("nan"), "")])
 def test_p_values_are_shown_without_false_zeros(p, shown):
     assert cli._format_p(p) == shown
+
+
+def test_inspect_json_has_the_documented_keys(capsys):
+    import json
+
+    assert cli.main(["inspect", "raw/endline/khatlon_endline_2023.csv", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert {"format", "platform", "n_rows", "file_label", "variables"} <= set(report)
+    assert report["format"] == "csv" and report["platform"] == "kobotoolbox"
+    assert report["n_rows"] == 456
+    variable = next(v for v in report["variables"] if v["name"] == "wellbeing/pwi_health")
+    assert set(variable) >= {"name", "label", "type", "value_labels", "missing_values",
+                             "n_missing"}
+    assert variable["type"] == "numeric"
+
+
+def test_inspect_of_spss_reports_labels_and_user_missing_codes(capsys):
+    import json
+
+    assert cli.main(["inspect", "raw/baseline/khatlon_baseline_2021.sav", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    q11 = next(v for v in report["variables"] if v["name"] == "q11_1")
+    assert q11["missing_values"] == ["98", "99"]
+    assert q11["value_labels"]["98"] == "Don't know"
+    assert q11["n_missing"]["user_missing"] >= 1  # the planted don't-know answers
+
+
+def test_inspect_of_a_broken_file_names_it(tmp_path, capsys):
+    broken = tmp_path / "broken.csv"
+    broken.write_bytes(b"\x00\x01binary")
+    assert cli.main(["inspect", str(broken)]) == 1
+    assert str(broken) in capsys.readouterr().err
+
+
+def test_the_codebook_draft_matches_rounds_and_loads_as_a_codebook(tmp_path, capsys):
+    import yaml
+
+    from schemas.declarations import Codebook
+
+    out = tmp_path / "draft.yaml"
+    assert cli.main(["codebook", "draft", "raw/baseline", "raw/endline", "--out",
+                     str(out)]) == 0
+    draft = Codebook.model_validate(yaml.safe_load(out.read_text()))
+    by_name = {v.name: v for v in draft.variables}
+    assert by_name["resp_id"].sources["endline"].column == "intro/resp_id"
+    assert by_name["resp_name"].personal and by_name["phone"].personal
+    assert by_name["q11_1"].sources["endline"] is None  # unmatched: left for the consultant
+    assert "unmatched: map or delete" in out.read_text()
