@@ -52,3 +52,14 @@ def dg_key(name: str):
     import dagster as dg
 
     return dg.AssetKey(name)
+
+
+def test_the_sensor_schedule_jobs_and_automation_are_declared():
+    assert [s.name for s in defs.sensors] == ["raw_files_sensor"]
+    assert [s.name for s in defs.schedules] == ["nightly_rerun"]
+    for job in ("round_job", "validation_job", "publication_job"):
+        assert defs.resolve_job_def(job) is not None
+    graph = defs.resolve_asset_graph()
+    for name in ["indicator_estimates", "round_comparison", "published_outputs"]:
+        assert graph.get(dg_key(name)).automation_condition is not None, name
+    assert graph.get(dg_key("raw_responses")).automation_condition is None  # the sensor's job
