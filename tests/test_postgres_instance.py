@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -11,6 +12,7 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +21,8 @@ import psycopg2
 import pytest
 from dagster._core.launcher import DefaultRunLauncher
 from dagster._core.run_coordinator import QueuedRunCoordinator
-from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage
+from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
+from dagster_postgres.utils import DagsterPostgresException
 
 from assets.defs.paths import SurveyPaths
 from pipelines.definitions import build_definitions
@@ -91,7 +94,7 @@ class PostgresServer:
         return self.root / "data"
 
     def command(self, *args: str, timeout: float = COMMAND_TIMEOUT) -> None:
-        """Run a PostgreSQL program (as the unprivileged account if needed); raise with its output."""
+        """Run a PostgreSQL program (as the unprivileged account if root); raise on failure."""
         argv = [str(self.bin_dir / args[0]), *args[1:]]
         if self.run_as:
             argv = ["runuser", "-u", self.run_as, "--", *argv]
@@ -131,10 +134,8 @@ class PostgresServer:
         if pid_file.exists():
             lines = pid_file.read_text().splitlines()
             if lines and lines[0].strip().isdigit():
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(int(lines[0]), signal.SIGQUIT)
-                except ProcessLookupError:
-                    pass
 
     def connect(self, dbname: str = DB_NAME) -> psycopg2.extensions.connection:
         """A direct psycopg2 connection over TCP with the password."""
@@ -227,13 +228,15 @@ def pipeline(instance: dg.DagsterInstance, tmp_path_factory) -> dict:
 def test_the_shipped_file_configures_postgres_a_run_queue_and_no_telemetry(instance):
     assert isinstance(instance.run_storage, PostgresRunStorage)
     assert isinstance(instance.event_log_storage, PostgresEventLogStorage)
-    assert type(instance.schedule_storage).__name__ == "PostgresScheduleStorage"
+    assert isinstance(instance.schedule_storage, PostgresScheduleStorage)
     url = instance.run_storage.postgres_url
     assert url.startswith(f"postgresql+psycopg2://{DB_USER}:{DB_PASSWORD}@127.0.0.1:")
     assert url.endswith(f"/{DB_NAME}")
     assert isinstance(instance.run_coordinator, QueuedRunCoordinator)
     assert isinstance(instance.run_launcher, DefaultRunLauncher)
-    assert instance.run_queue_config().max_concurrent_runs == 1
+    run_queue = instance.get_concurrency_config().run_queue_config
+    assert run_queue is not None and run_queue.max_concurrent_runs == 1
+    assert instance.run_monitoring_enabled
     assert not instance.telemetry_enabled
 
 
@@ -269,3 +272,39 @@ def test_the_rows_are_in_the_postgresql_database(pipeline, postgres):
         "AND asset_key = %s", ("ASSET_MATERIALIZATION", dg.AssetKey("validated_responses")
                                .to_string()))
     assert sorted(p for (p,) in partitions) == ["baseline", "endline"]
+
+
+def test_a_postgres_outage_during_a_run_fails_it_cleanly_and_a_rerun_succeeds(
+        pipeline, instance, postgres, monkeypatch):
+    original = SurveyPaths.round_files
+    stopped: list[bool] = []
+
+    def stop_the_server_then_read(self: SurveyPaths, round_decl):  # inside the first step
+        if not stopped:
+            stopped.append(True)
+            postgres.stop("fast")
+        return original(self, round_decl)
+
+    monkeypatch.setattr(SurveyPaths, "round_files", stop_the_server_then_read)
+    defs = build_definitions(pipeline["paths"])
+    before = {run.run_id for run in instance.get_runs()}
+    executor = ThreadPoolExecutor(max_workers=1)
+    try:
+        attempt = executor.submit(materialise_all, defs, instance, ["baseline"], "WARNING")
+        with pytest.raises(DagsterPostgresException, match="too many retries") as failure:
+            attempt.result(timeout=150)  # Dagster retries for a while, then gives up: no hang
+        assert "Connection refused" in str(failure.value.__cause__)
+        assert stopped
+    finally:
+        executor.shutdown(wait=False, cancel_futures=True)
+        monkeypatch.undo()
+        postgres.start()
+    interrupted = [run for run in instance.get_runs() if run.run_id not in before]
+    assert len(interrupted) == 1
+    assert interrupted[0].status != dg.DagsterRunStatus.SUCCESS  # recorded, never as a success
+
+    summary = materialise_all(defs, instance, rounds=["baseline"], log_level="WARNING")
+    assert summary.success, summary.failed
+    statuses = dict(postgres.query("SELECT run_id, status FROM runs"))
+    assert [statuses[run_id] for run_id in summary.run_ids] == ["SUCCESS", "SUCCESS"]
+    assert (pipeline["root"] / "outputs" / "comparison.csv").stat().st_size > 0
