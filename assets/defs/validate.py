@@ -58,6 +58,8 @@ def validated_responses(context: dg.AssetExecutionContext,
     metadata.update({
         "quarantined_rows": dg.MetadataValue.int(len(result.quarantine)),
         "failures_by_rule": markdown(failures_by_rule(result.failures)),
+        # Harmonised data holds no personal column, so a failure's value is never personal.
+        "failures_sample": markdown(result.failures.head(10)),
     })
     return dg.MaterializeResult(
         metadata=metadata,
