@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 MIN_LENGTH = 4  # shorter values ("1", "yes") are not identifying and would match anything
 # Values that look personal whatever the survey declares: an international phone number with

@@ -8,13 +8,14 @@ User-missing codes (SPSS don't know / refused) are read as values, never as NaN.
 from __future__ import annotations
 
 import csv
-import hashlib
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
+
+from assets.fingerprint import sha256_of
 
 SOURCE_FILE, SOURCE_ROW = "source_file", "source_row"
 SPSS_MAGIC = (b"$FL2", b"$FL3")
@@ -38,15 +39,6 @@ class RawFile:
     user_missing: dict[str, list[str]] = field(default_factory=dict)
     value_labels: dict[str, dict[str, str]] = field(default_factory=dict)
     variable_types: dict[str, str] = field(default_factory=dict)
-
-
-def sha256_of(path: Path) -> str:
-    """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def as_text(value: object) -> str | None:

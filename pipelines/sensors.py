@@ -16,8 +16,9 @@ from pathlib import Path
 import dagster as dg
 
 from assets.defs.paths import SurveyPaths
-from assets.readers import sha256_of
+from assets.fingerprint import sha256_of
 from pipelines.jobs import round_job
+from schemas.declarations import load_project
 
 SETTLE_SECONDS = 10.0
 
@@ -63,7 +64,8 @@ def watch_raw_files(files: dict[str, list[Path]], raw_dir: Path, state: dict, no
 
 def _round_files(paths: SurveyPaths) -> dict[str, list[Path]]:
     files = {}
-    for round_decl in paths.survey().project.rounds:
+    project, _ = load_project(paths.project_file)  # the rounds only: cheap on every tick
+    for round_decl in project.rounds:
         try:
             files[round_decl.name] = paths.round_files(round_decl)
         except FileNotFoundError:

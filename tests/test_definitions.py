@@ -63,3 +63,12 @@ def test_the_sensor_schedule_jobs_and_automation_are_declared():
     for name in ["indicator_estimates", "round_comparison", "published_outputs"]:
         assert graph.get(dg_key(name)).automation_condition is not None, name
     assert graph.get(dg_key("raw_responses")).automation_condition is None  # the sensor's job
+
+
+def test_loading_the_code_location_does_not_import_the_computation_libraries():
+    # Dagster imports the code location for every run and every sensor tick: keep it light.
+    code = ("import sys, pipelines.definitions; heavy = {'pandas', 'scipy', 'pandera', "
+            "'matplotlib', 'pyreadstat', 'openpyxl'}; print(sorted(heavy & set(sys.modules)))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120, check=True)
+    assert result.stdout.strip() == "[]"

@@ -1,19 +1,15 @@
 """Estimate and compare: respondent_indicators -> indicator_estimates -> round_comparison."""
 
 import dagster as dg
-import pandas as pd
-import pandera.pandas as pa
 
-from assets.comparison import compare_rounds
 from assets.defs.paths import SurveyPaths
 from assets.defs.storage import markdown, table_metadata, write_table
-from assets.estimates import ALL, estimate_indicators
-from assets.validate import full_validation
-from schemas.tables import IndicatorEstimates, RoundComparison
 
 
-def read_respondents(paths: SurveyPaths, rounds: list[str]) -> pd.DataFrame:
+def read_respondents(paths: SurveyPaths, rounds: list[str]):
     """respondent_indicators of every round, stacked."""
+    import pandas as pd
+
     return pd.concat([paths.read_table("respondent_indicators", r) for r in rounds],
                      ignore_index=True)
 
@@ -25,6 +21,10 @@ HEADLINE = ["indicator", "group", "estimate_base", "estimate_end", "change", "p_
           automation_condition=dg.AutomationCondition.eager())
 def indicator_estimates(paths: SurveyPaths) -> dg.MaterializeResult:
     """n, estimate and 95% CI of every indicator per round and group."""
+    from assets.estimates import ALL, estimate_indicators
+    from assets.validate import full_validation
+    from schemas.tables import IndicatorEstimates
+
     survey = paths.survey()
     rounds = survey.project.round_names
     table = estimate_indicators(read_respondents(paths, rounds), survey.project,
@@ -53,6 +53,13 @@ def indicator_estimates(paths: SurveyPaths) -> dg.MaterializeResult:
 )
 def round_comparison(paths: SurveyPaths) -> dg.MaterializeResult:
     """Baseline-versus-endline comparison: change, its CI, the test used, flags."""
+    import pandera.pandas as pa
+
+    from assets.comparison import compare_rounds
+    from assets.estimates import ALL
+    from assets.validate import full_validation
+    from schemas.tables import RoundComparison
+
     survey = paths.survey()
     table = compare_rounds(paths.read_table("indicator_estimates"),
                            read_respondents(paths, survey.project.round_names), survey.project,

@@ -5,7 +5,6 @@ import dagster as dg
 from assets.defs.partitions import round_partitions
 from assets.defs.paths import SurveyPaths
 from assets.defs.storage import table_metadata, write_table
-from assets.harmonize import harmonize_round
 
 
 @dg.asset(partitions_def=round_partitions, group_name="rounds", kinds={"pandas", "parquet"},
@@ -13,6 +12,8 @@ from assets.harmonize import harmonize_round
 def harmonized_responses(context: dg.AssetExecutionContext,
                          paths: SurveyPaths) -> dg.MaterializeResult:
     """One round on the codebook's canonical variables, personal data removed."""
+    from assets.harmonize import harmonize_round
+
     survey = paths.survey()
     round_name = context.partition_key
     raw = paths.read_table("raw_responses", round_name)

@@ -1,14 +1,10 @@
 """Score: validated_responses -> respondent_indicators (PWI, prevalences, per person)."""
 
 import dagster as dg
-import pandera.pandas as pa
 
 from assets.defs.partitions import round_partitions
 from assets.defs.paths import SurveyPaths
 from assets.defs.storage import markdown, table_metadata, write_table
-from assets.scoring import reversal_warnings, score_respondents
-from assets.validate import full_validation
-from schemas.tables import RespondentIndicators
 
 SCORES_IN_RANGE = "values_within_0_100"
 REVERSALS = "item_total_correlations_positive"
@@ -28,6 +24,12 @@ REVERSALS = "item_total_correlations_positive"
 def respondent_indicators(context: dg.AssetExecutionContext,
                           paths: SurveyPaths) -> dg.MaterializeResult:
     """Every eligible respondent's value on every declared indicator, with status and detail."""
+    import pandera.pandas as pa
+
+    from assets.scoring import reversal_warnings, score_respondents
+    from assets.validate import full_validation
+    from schemas.tables import RespondentIndicators
+
     survey = paths.survey()
     clean = paths.read_table("validated_responses", context.partition_key)
     table = score_respondents(clean, survey.project, survey.catalogue)

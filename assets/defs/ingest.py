@@ -5,12 +5,13 @@ import dagster as dg
 from assets.defs.partitions import round_partitions
 from assets.defs.paths import SurveyPaths
 from assets.defs.storage import table_metadata, write_sidecar, write_table
-from assets.readers import read_round_files
 
 
 @dg.asset(partitions_def=round_partitions, group_name="rounds", kinds={"pandas", "parquet"})
 def raw_responses(context: dg.AssetExecutionContext, paths: SurveyPaths) -> dg.MaterializeResult:
     """Raw survey exports of one round, every cell as text, with source file and row."""
+    from assets.readers import read_round_files
+
     survey = paths.survey()
     round_decl = next(r for r in survey.project.rounds if r.name == context.partition_key)
     frame, inventory = read_round_files(paths.round_files(round_decl))

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
-import pandas as pd
 
 from schemas.declarations import RoundDeclaration, Survey, load_survey
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class SurveyPaths(dg.ConfigurableResource):
@@ -45,6 +48,8 @@ class SurveyPaths(dg.ConfigurableResource):
 
     def read_table(self, asset: str, partition: str | None = None) -> pd.DataFrame:
         """Read a working table, with a clear message when it has not been materialised."""
+        import pandas as pd
+
         path = self.table(asset, partition)
         if not path.exists():
             which = f"{asset}[{partition}]" if partition else asset

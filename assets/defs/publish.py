@@ -4,19 +4,12 @@ import json
 from datetime import UTC, datetime
 
 import dagster as dg
-import pandas as pd
 
 from assets.defs.paths import SurveyPaths
 from assets.defs.storage import markdown
-from assets.estimates import ALL
-from assets.microdata import data_dictionary
-from assets.notes import method_notes
+from assets.fingerprint import sha256_of
 from assets.privacy import personal_values, scan_for_personal_data
 from assets.publish import PublicationError, build_manifest, code_version, publish_set
-from assets.readers import sha256_of
-from assets.report import render_report
-from assets.validate import row_accounting
-from assets.workbook import write_workbook
 from schemas.declarations import Survey
 
 HEADLINE = ["indicator", "group", "n_base", "estimate_base", "n_end", "estimate_end", "change",
@@ -35,7 +28,7 @@ def personal_probe(paths: SurveyPaths, survey: Survey) -> tuple[set[str], set[st
     return values, names
 
 
-def _read_rounds(paths: SurveyPaths, asset: str, rounds: list[str]) -> dict[str, pd.DataFrame]:
+def _read_rounds(paths: SurveyPaths, asset: str, rounds: list[str]) -> dict:
     return {r: paths.read_table(asset, r) for r in rounds}
 
 
@@ -46,6 +39,15 @@ def _read_rounds(paths: SurveyPaths, asset: str, rounds: list[str]) -> dict[str,
 def published_outputs(context: dg.AssetExecutionContext,
                       paths: SurveyPaths) -> dg.MaterializeResult:
     """The files evaluators read in outputs/: tables, workbook, report, microdata, manifest."""
+    import pandas as pd
+
+    from assets.estimates import ALL
+    from assets.microdata import data_dictionary
+    from assets.notes import method_notes
+    from assets.report import render_report
+    from assets.validate import row_accounting
+    from assets.workbook import write_workbook
+
     survey = paths.survey()
     project, rounds = survey.project, survey.project.round_names
     comparison = paths.read_table("round_comparison")

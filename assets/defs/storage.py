@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
-import pandas as pd
 
 from assets.publish import atomic_write
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def write_table(frame: pd.DataFrame, path: Path) -> None:
@@ -35,6 +38,8 @@ def table_metadata(frame: pd.DataFrame, path: Path) -> dict[str, dg.MetadataValu
 
 def markdown(frame: pd.DataFrame, digits: int = 1) -> dg.MetadataValue:
     """A Markdown preview of an aggregate table (callers never pass personal columns)."""
+    import pandas as pd
+
     if frame.empty:
         return dg.MetadataValue.md("_(none)_")
     shown = frame.copy()

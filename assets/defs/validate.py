@@ -1,18 +1,10 @@
 """Validate: harmonized_responses -> validated_responses + quarantine, with blocking checks."""
 
 import dagster as dg
-import pandera.pandas as pa
 
 from assets.defs.partitions import round_partitions
 from assets.defs.paths import SurveyPaths
 from assets.defs.storage import markdown, table_metadata, write_table
-from assets.validate import (
-    failures_by_rule,
-    full_validation,
-    response_schema,
-    row_accounting,
-    validate_round,
-)
 
 ROW_ACCOUNTING = "row_accounting"
 UNIQUE_IDS = "unique_respondent_ids"
@@ -34,6 +26,16 @@ CLEAN_SCHEMA = "clean_rows_match_schema"
 def validated_responses(context: dg.AssetExecutionContext,
                         paths: SurveyPaths) -> dg.MaterializeResult:
     """Clean rows of one round; failing rows go to quarantine with their reasons."""
+    import pandera.pandas as pa
+
+    from assets.validate import (
+        failures_by_rule,
+        full_validation,
+        response_schema,
+        row_accounting,
+        validate_round,
+    )
+
     survey = paths.survey()
     round_name = context.partition_key
     harmonized = paths.read_table("harmonized_responses", round_name)
