@@ -7,7 +7,7 @@ from assets.defs.paths import SurveyPaths
 from pipelines.jobs import publication_job, round_job, validation_job
 from pipelines.resources import default_paths
 from pipelines.schedules import nightly_rerun
-from pipelines.sensors import raw_files_sensor
+from pipelines.sensors import publication_automation, raw_files_sensor
 
 
 def build_definitions(paths: SurveyPaths) -> dg.Definitions:
@@ -17,7 +17,7 @@ def build_definitions(paths: SurveyPaths) -> dg.Definitions:
         asset_checks=dg.load_asset_checks_from_package_module(assets.defs),
         resources={"paths": paths},
         jobs=[round_job, validation_job, publication_job],
-        sensors=[raw_files_sensor],
+        sensors=[raw_files_sensor, publication_automation],
         schedules=[nightly_rerun],
     )
 

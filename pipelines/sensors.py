@@ -94,3 +94,11 @@ def raw_files_sensor(context: dg.SensorEvaluationContext,
     if result.deleted:
         reason += f"; deleted: {', '.join(result.deleted)}"
     return dg.SensorResult(skip_reason=reason, cursor=cursor)
+
+
+# Declarative automation is evaluated by a sensor. Dagster's own default one starts switched
+# off; this one starts on, so a round re-run by the raw/ sensor refreshes the publication.
+publication_automation = dg.AutomationConditionSensorDefinition(
+    "publication_automation", target=dg.AssetSelection.groups("comparison"),
+    default_status=dg.DefaultSensorStatus.RUNNING, minimum_interval_seconds=30,
+    description="Refreshes estimates, comparison and outputs/ when a round has been re-run.")

@@ -1,5 +1,8 @@
-"""Shared fixtures: the shipped sample, read and harmonised once per test session."""
+"""Shared fixtures: the shipped sample read and harmonised once; the system Chromium."""
 
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -28,3 +31,34 @@ def harmonized_sample(shipped_survey):
         out[round_name] = (raw, harmonize_round(raw, round_name, shipped_survey.project,
                                                 shipped_survey.codebook))
     return out
+
+
+# Headless Chromium as the machine allows it: no sandbox as root, no background networking
+# (the network is closed; Chromium would otherwise retry Google's hosts at every start).
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+def _find_chromium() -> str | None:
+    found = shutil.which("chromium")
+    if found:
+        return found
+    return "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
+
+
+@pytest.fixture(scope="session")
+def chromium() -> dict:
+    """Playwright launch arguments for the system Chromium (Debian), installed with apt-get
+    when missing and running as root; Playwright never downloads a browser of its own."""
+    path = _find_chromium()
+    if path is None and hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
+        install = ["apt-get", "install", "-y", "--no-install-recommends", "chromium"]
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        if subprocess.run(install, env=env, capture_output=True).returncode != 0:
+            subprocess.run(["apt-get", "update"], env=env, capture_output=True)
+            subprocess.run(install, env=env, capture_output=True)
+        path = _find_chromium()
+    if path is None:
+        pytest.skip("chromium not found and could not be installed (needs root and apt-get)")
+    return {"executable_path": path, "args": CHROMIUM_ARGS}

@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dagster as dg
+
 from pipelines.definitions import defs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,7 +57,8 @@ def dg_key(name: str):
 
 
 def test_the_sensor_schedule_jobs_and_automation_are_declared():
-    assert [s.name for s in defs.sensors] == ["raw_files_sensor"]
+    assert [s.name for s in defs.sensors] == ["raw_files_sensor", "publication_automation"]
+    assert all(s.default_status == dg.DefaultSensorStatus.RUNNING for s in defs.sensors)
     assert [s.name for s in defs.schedules] == ["nightly_rerun"]
     for job in ("round_job", "validation_job", "publication_job"):
         assert defs.resolve_job_def(job) is not None

@@ -225,32 +225,6 @@ def test_importing_the_report_does_not_import_matplotlib():
 
 
 # ------------------------------------------------------------------ browser (slow)
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-
-
-def _find_chromium() -> str | None:
-    found = shutil.which("chromium")
-    if found:
-        return found
-    return "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    """The system chromium, installed with apt-get when missing and running as root."""
-    path = _find_chromium()
-    if path is None and hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
-        install = ["apt-get", "install", "-y", "--no-install-recommends", "chromium"]
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        if subprocess.run(install, env=env, capture_output=True).returncode != 0:
-            subprocess.run(["apt-get", "update"], env=env, capture_output=True)
-            subprocess.run(install, env=env, capture_output=True)
-        path = _find_chromium()
-    if path is None:
-        pytest.skip("chromium not found and could not be installed (needs root and apt-get)")
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -260,13 +234,13 @@ def report_file(tmp_path_factory, report) -> Path:
     return path
 
 
-def _open(chromium: str, report_file: Path, viewport: dict, check):
+def _open(chromium: dict, report_file: Path, viewport: dict, check):
     """Open the report in chromium, run check(page) and return console / page errors."""
     sync_api = pytest.importorskip("playwright.sync_api")
     errors: list[str] = []
     remote: list[str] = []
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(**chromium)
         try:
             page = browser.new_page(viewport=viewport)
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)

@@ -144,32 +144,6 @@ def test_graphql_lists_the_assets_and_the_location_loads(webserver):
 
 
 # ------------------------------------------------------------------ browser
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-
-
-def _find_chromium() -> str | None:
-    found = shutil.which("chromium")
-    if found:
-        return found
-    return "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    """The system chromium, installed with apt-get when missing and running as root."""
-    path = _find_chromium()
-    if path is None and hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
-        install = ["apt-get", "install", "-y", "--no-install-recommends", "chromium"]
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        if subprocess.run(install, env=env, capture_output=True).returncode != 0:
-            subprocess.run(["apt-get", "update"], env=env, capture_output=True)
-            subprocess.run(install, env=env, capture_output=True)
-        path = _find_chromium()
-    if path is None:
-        pytest.skip("chromium not found and could not be installed (needs root and apt-get)")
-    return path
 
 
 def _is_local(url: str, base: str) -> bool:
@@ -188,7 +162,7 @@ def test_asset_catalog_renders_in_chromium(webserver, chromium, tmp_path):
     page_errors: list[str] = []
     remote: list[str] = []
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(**chromium)
         try:
             page = browser.new_page(viewport={"width": 1600, "height": 1000})
             page.on("console", lambda m: console_errors.append((m.text, m.location.get("url", "")))
