@@ -16,6 +16,9 @@ def build_definitions(paths: SurveyPaths) -> dg.Definitions:
         assets=dg.load_assets_from_package_module(assets.defs),
         asset_checks=dg.load_asset_checks_from_package_module(assets.defs),
         resources={"paths": paths},
+        # Small data runs fastest in one process; rounds still run in parallel, as one run
+        # (partition) each. Use the multiprocess executor in run config to parallelise steps.
+        executor=dg.in_process_executor,
         jobs=[round_job, validation_job, publication_job],
         sensors=[raw_files_sensor, publication_automation],
         schedules=[nightly_rerun],
