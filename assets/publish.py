@@ -130,10 +130,12 @@ def publish_set(outputs: Path, writers: dict[str, Callable[[Path], None]],
             target = staging / name
             target.parent.mkdir(parents=True, exist_ok=True)
             write(target)
-        for kept in _carried_over(outputs, set(writers)):
+        carried = _carried_over(outputs, set(writers))
+        for kept in carried:
             shutil.copy2(outputs / kept, staging / kept)
-        digests = {str(p.relative_to(staging)): _fsync_and_hash(p)
-                   for p in sorted(staging.rglob("*")) if p.is_file()}
+        # The manifest lists what this run produced; a carried file (a README) is not an output.
+        digests = {name: _fsync_and_hash(p) for p in sorted(staging.rglob("*"))
+                   if p.is_file() and (name := str(p.relative_to(staging))) not in carried}
         if manifest is not None:
             write_json(staging / "manifest.json", manifest(digests))
         if check is not None:

@@ -36,11 +36,16 @@ def test_a_new_set_replaces_the_old_one_and_keeps_foreign_files(tmp_path):
     outputs = tmp_path / "outputs"
     previous_set(outputs)
     digests = publish_set(outputs, {"comparison.csv": text_writer("new table\n")},
-                          manifest=lambda files: {"outputs": sorted(files)})
+                          manifest=lambda files: {"outputs": [{"file": f} for f in files]})
     assert snapshot(outputs)["comparison.csv"] == "new table\n"
     assert not (outputs / "microdata" / "a.parquet").exists()  # not in the new set
     assert (outputs / "README.md").read_text() == "kept\n"
-    assert json.loads((outputs / "manifest.json").read_text())["outputs"] == sorted(digests)
+    listed = [e["file"] for e in json.loads((outputs / "manifest.json").read_text())["outputs"]]
+    assert listed == sorted(digests)
+    assert "README.md" not in digests  # not an output: it must survive every later run
+    publish_set(outputs, {"comparison.csv": text_writer("newer\n")},
+                manifest=lambda files: {"outputs": [{"file": f} for f in files]})
+    assert (outputs / "README.md").read_text() == "kept\n"
     assert not list(tmp_path.glob(".outputs.staging-*"))
 
 
