@@ -30,7 +30,3 @@ def data_dictionary(project: Project, codebook: Codebook) -> pd.DataFrame:
         ))
     return pd.DataFrame(rows)
 
-
-def stack_rounds(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Rounds' tables one under the other, in declaration order."""
-    return pd.concat(list(tables.values()), ignore_index=True)

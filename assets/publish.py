@@ -40,7 +40,7 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> str:
     return digest
 
 
-def write_json(path: Path, data: dict) -> str:
+def write_json(path: Path, data: dict | list) -> str:
     """Write JSON atomically; return its sha256."""
     text = json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
     return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))

@@ -27,8 +27,6 @@ from schemas.indicators import (
 )
 
 DESIGN_PREFIX = "design_"  # design_weights, design_strata, ... when a sampling design is declared
-INDICATOR_COLUMNS = [ROUND, "respondent_id", "indicator", "category", "value", "status", "detail",
-                     "flag", "band"]
 OUTSIDE = "outside the declared bins or categories"
 
 

@@ -51,9 +51,10 @@ def stale_rounds(rounds: list[str]) -> list[str]:
     for round_decl in survey.project.rounds:
         if round_decl.name not in rounds:
             continue
-        inventory = paths.table("raw_responses", round_decl.name, "json")
-        previous = ({f["file"]: f["sha256"] for f in json.loads(inventory.read_text())}
-                    if inventory.exists() else {})
+        known = paths.table("raw_responses", round_decl.name, "json").exists()
+        previous = ({f["file"]: f["sha256"] for f in paths.read_json("raw_responses",
+                                                                     round_decl.name)}
+                    if known else {})
         current = {p.name: sha256_of(p) for p in paths.round_files(round_decl)}
         if current != previous:
             stale.append(round_decl.name)

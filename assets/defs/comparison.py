@@ -5,15 +5,6 @@ import dagster as dg
 from assets.defs.paths import SurveyPaths
 from assets.defs.storage import markdown, table_metadata, write_table
 
-
-def read_respondents(paths: SurveyPaths, rounds: list[str]):
-    """respondent_indicators of every round, stacked."""
-    import pandas as pd
-
-    return pd.concat([paths.read_table("respondent_indicators", r) for r in rounds],
-                     ignore_index=True)
-
-
 HEADLINE = ["indicator", "group", "estimate_base", "estimate_end", "change", "p_adjusted", "flags"]
 
 
@@ -21,14 +12,17 @@ HEADLINE = ["indicator", "group", "estimate_base", "estimate_end", "change", "p_
           automation_condition=dg.AutomationCondition.eager())
 def indicator_estimates(paths: SurveyPaths) -> dg.MaterializeResult:
     """n, estimate and 95% CI of every indicator per round and group."""
+    import pandas as pd
+
     from assets.estimates import ALL, estimate_indicators
     from assets.validate import full_validation
     from schemas.tables import IndicatorEstimates
 
     survey = paths.survey()
     rounds = survey.project.round_names
-    table = estimate_indicators(read_respondents(paths, rounds), survey.project,
-                                survey.catalogue, survey.codebook)
+    respondents = pd.concat(paths.read_rounds("respondent_indicators", rounds).values(),
+                            ignore_index=True)
+    table = estimate_indicators(respondents, survey.project, survey.catalogue, survey.codebook)
     with full_validation():
         IndicatorEstimates.validate(table, lazy=True)
     path = paths.table("indicator_estimates")
@@ -53,6 +47,7 @@ def indicator_estimates(paths: SurveyPaths) -> dg.MaterializeResult:
 )
 def round_comparison(paths: SurveyPaths) -> dg.MaterializeResult:
     """Baseline-versus-endline comparison: change, its CI, the test used, flags."""
+    import pandas as pd
     import pandera.pandas as pa
 
     from assets.comparison import compare_rounds
@@ -61,9 +56,11 @@ def round_comparison(paths: SurveyPaths) -> dg.MaterializeResult:
     from schemas.tables import RoundComparison
 
     survey = paths.survey()
-    table = compare_rounds(paths.read_table("indicator_estimates"),
-                           read_respondents(paths, survey.project.round_names), survey.project,
-                           survey.catalogue, survey.codebook)
+    respondents = pd.concat(paths.read_rounds("respondent_indicators",
+                                              survey.project.round_names).values(),
+                            ignore_index=True)
+    table = compare_rounds(paths.read_table("indicator_estimates"), respondents,
+                           survey.project, survey.catalogue, survey.codebook)
     path = paths.table("round_comparison")
     write_table(table, path)
     with full_validation():

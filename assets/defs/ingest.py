@@ -4,7 +4,8 @@ import dagster as dg
 
 from assets.defs.partitions import round_partitions
 from assets.defs.paths import SurveyPaths
-from assets.defs.storage import table_metadata, write_sidecar, write_table
+from assets.defs.storage import table_metadata, write_table
+from assets.publish import write_json
 
 
 @dg.asset(partitions_def=round_partitions, group_name="rounds", kinds={"pandas", "parquet"})
@@ -17,7 +18,7 @@ def raw_responses(context: dg.AssetExecutionContext, paths: SurveyPaths) -> dg.M
     frame, inventory = read_round_files(paths.round_files(round_decl))
     path = paths.table("raw_responses", round_decl.name)
     write_table(frame, path)
-    write_sidecar(inventory, paths.table("raw_responses", round_decl.name, "json"))
+    write_json(paths.table("raw_responses", round_decl.name, "json"), inventory)
     metadata = table_metadata(frame, path)
     metadata["files"] = dg.MetadataValue.json(
         [{k: f[k] for k in ("file", "sha256", "format", "rows", "columns")} for f in inventory])

@@ -56,6 +56,10 @@ class SurveyPaths(dg.ConfigurableResource):
             raise FileNotFoundError(f"{path} does not exist: materialise {which} first")
         return pd.read_parquet(path)
 
+    def read_rounds(self, asset: str, rounds: list[str]) -> dict[str, pd.DataFrame]:
+        """A working table of every given round, by round name."""
+        return {round_name: self.read_table(asset, round_name) for round_name in rounds}
+
     def read_json(self, asset: str, partition: str | None = None) -> list | dict:
         """Read a working JSON sidecar."""
         return json.loads(self.table(asset, partition, "json").read_text(encoding="utf-8"))

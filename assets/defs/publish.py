@@ -28,10 +28,6 @@ def personal_probe(paths: SurveyPaths, survey: Survey) -> tuple[set[str], set[st
     return values, names
 
 
-def _read_rounds(paths: SurveyPaths, asset: str, rounds: list[str]) -> dict:
-    return {r: paths.read_table(asset, r) for r in rounds}
-
-
 @dg.asset(group_name="comparison", kinds={"csv", "excel", "html", "parquet"},
           deps=["round_comparison", "indicator_estimates", "validated_responses",
                 "respondent_indicators"],
@@ -52,15 +48,15 @@ def published_outputs(context: dg.AssetExecutionContext,
     project, rounds = survey.project, survey.project.round_names
     comparison = paths.read_table("round_comparison")
     estimates = paths.read_table("indicator_estimates")
-    clean = _read_rounds(paths, "validated_responses", rounds)
-    quarantine = _read_rounds(paths, "quarantine", rounds)
+    clean = paths.read_rounds("validated_responses", rounds)
+    quarantine = paths.read_rounds("quarantine", rounds)
     inventories = {r: paths.read_json("raw_responses", r) for r in rounds}
-    failures = pd.concat(_read_rounds(paths, "validation_failures", rounds).values(),
+    failures = pd.concat(paths.read_rounds("validation_failures", rounds).values(),
                          ignore_index=True)
     validation = pd.concat([row_accounting(inventories[r], clean[r], quarantine[r])
                             .assign(round=r) for r in rounds], ignore_index=True)
     validation = validation[["round", "file", "raw", "clean", "quarantined", "balanced"]]
-    respondents = pd.concat(_read_rounds(paths, "respondent_indicators", rounds).values(),
+    respondents = pd.concat(paths.read_rounds("respondent_indicators", rounds).values(),
                             ignore_index=True)
     project_dir = survey.project_file.parent
     declarations = {name: sha256_of(project_dir / name) for name in

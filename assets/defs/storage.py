@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,12 +16,6 @@ if TYPE_CHECKING:
 def write_table(frame: pd.DataFrame, path: Path) -> None:
     """Write a working table as Parquet, atomically."""
     atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
-
-
-def write_sidecar(data: list | dict, path: Path) -> None:
-    """Write a working JSON sidecar, atomically."""
-    text = json.dumps(data, indent=2, default=str)
-    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def table_metadata(frame: pd.DataFrame, path: Path) -> dict[str, dg.MetadataValue]:
