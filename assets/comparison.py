@@ -13,7 +13,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from assets.estimates import estimate_values, estimation_unit, group_labels, group_slices
+from assets.estimates import (
+    ALL,
+    estimate_values,
+    estimation_unit,
+    group_labels,
+    group_slices,
+)
 from assets.statistics import (
     FISHER_TEST,
     ComparisonResult,
@@ -228,3 +234,8 @@ def _assess(row, alpha: float) -> str:
         return "increased" if row.change > 0 else "decreased"
     better = (row.change > 0) == (row.direction == "higher_is_better")
     return "improved" if better else "worsened"
+
+
+def headline_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The headline rows of a comparison table: whole population, no category or item row."""
+    return table[(table["group"] == ALL) & (table["category"].fillna("") == "")]

@@ -167,11 +167,12 @@ def print_headline() -> None:
     """Print where the outputs are and the headline comparison rows."""
     import pandas as pd
 
+    from assets.comparison import headline_rows
     from pipelines.resources import default_paths
 
     outputs = default_paths().outputs
     table = pd.read_csv(outputs / "comparison.csv")
-    headline = table[(table["group"] == "all") & table["category"].isna()][HEADLINE]
+    headline = headline_rows(table)[HEADLINE]
     manifest = json.loads((outputs / "manifest.json").read_text(encoding="utf-8"))
     print(f"\nOutputs in {outputs}/ (run {manifest['run_id']}):")
     for entry in [*manifest["outputs"], {"file": "manifest.json"}]:

@@ -172,3 +172,11 @@ def test_estimates_carry_the_standard_error():
     assert share["se"] == pytest.approx(100 * np.sqrt(0.3 * 0.7 / 100))
     scores = estimate_values(pd.Series([50.0, 60.0, 70.0, 80.0]), "points", 0.95)
     assert scores["se"] == pytest.approx(np.std([50, 60, 70, 80], ddof=1) / 2)
+
+
+def test_headline_rows_are_the_whole_population_without_categories_or_items():
+    from assets.comparison import headline_rows
+
+    table = pd.DataFrame({"group": ["all", "all", "district=Dusti", "all"],
+                          "category": ["", "<=500", "", np.nan], "indicator": list("abcd")})
+    assert list(headline_rows(table)["indicator"]) == ["a", "d"]

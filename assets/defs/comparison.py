@@ -29,7 +29,7 @@ def indicator_estimates(paths: SurveyPaths) -> dg.MaterializeResult:
     write_table(table, path)
     metadata = table_metadata(table, path)
     metadata["overall"] = markdown(table[table["group"] == ALL][
-        ["indicator", "round", "n", "estimate", "ci_low", "ci_high"]])
+        ["indicator", "category", "round", "n", "estimate", "ci_low", "ci_high"]])
     return dg.MaterializeResult(metadata=metadata)
 
 
@@ -50,8 +50,7 @@ def round_comparison(paths: SurveyPaths) -> dg.MaterializeResult:
     import pandas as pd
     import pandera.pandas as pa
 
-    from assets.comparison import compare_rounds
-    from assets.estimates import ALL
+    from assets.comparison import compare_rounds, headline_rows
     from assets.validate import full_validation
     from schemas.tables import RoundComparison
 
@@ -71,7 +70,7 @@ def round_comparison(paths: SurveyPaths) -> dg.MaterializeResult:
             contract_ok, note = False, str(errors.failure_cases.head(10).to_dict("records"))
     implausible = table[table["flags"].str.contains("plausibility_warning", na=False)]
     metadata = table_metadata(table, path)
-    metadata["headline"] = markdown(table[table["group"] == ALL][HEADLINE])
+    metadata["headline"] = markdown(headline_rows(table)[HEADLINE])
     return dg.MaterializeResult(
         metadata=metadata,
         check_results=[

@@ -37,7 +37,7 @@ def published_outputs(context: dg.AssetExecutionContext,
     """The files evaluators read in outputs/: tables, workbook, report, microdata, manifest."""
     import pandas as pd
 
-    from assets.estimates import ALL
+    from assets.comparison import headline_rows
     from assets.microdata import data_dictionary
     from assets.notes import method_notes
     from assets.report import render_report
@@ -97,8 +97,7 @@ def published_outputs(context: dg.AssetExecutionContext,
         manifest=lambda files: build_manifest(run_id=context.run.run_id, inputs=inputs,
                                               declarations=declarations, outputs=files,
                                               code=provenance["code_version"]))
-    headline = comparison[(comparison["group"] == ALL)
-                          & (comparison["category"].fillna("") == "")][HEADLINE]
+    headline = headline_rows(comparison)[HEADLINE]
     return dg.MaterializeResult(metadata={
         "outputs_dir": dg.MetadataValue.path(str(paths.outputs)),
         "report": dg.MetadataValue.path(str(paths.outputs / "report.html")),
