@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from assets.harmonize import file_missing_mask
 from assets.readers import SOURCE_FILE, SOURCE_ROW, detect_platform, read_raw_file
 
 SURVEY_SOLUTIONS_UNANSWERED = {"-999999999", "##N/A##"}
@@ -28,7 +29,7 @@ def inspect_file(path: Path) -> dict:
     for name in frame.columns:
         values = frame[name]
         user_missing = raw.user_missing.get(name, [])
-        n_user = int(values.isin(user_missing).sum()) if user_missing else 0
+        n_user = int(file_missing_mask(values, user_missing).sum()) if user_missing else 0
         n_unanswered = int(values.isin(SURVEY_SOLUTIONS_UNANSWERED).sum())
         variables.append({
             "name": name,

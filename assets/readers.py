@@ -1,25 +1,30 @@
 """Read raw survey exports into text tables with file and row provenance.
 
-Every cell is kept as canonical text (integral numbers as "1", dates as ISO) so that rounds from
-different formats meet on equal terms; harmonisation then applies the declared types.
-User-missing codes (SPSS don't know / refused) are read as values, never as NaN.
+Every cell is kept as canonical text (integral numbers as "1", dates as ISO; see assets.cells)
+so that rounds from different formats meet on equal terms; harmonisation then applies the
+declared types. User-missing codes (SPSS don't know / refused, Stata .a-.z) are read as values,
+never as NaN. The format comes from the file's content, not its extension. Each parse is cached
+as Parquet keyed by the file's sha256 (and the columns read), so an unchanged file is parsed once.
 """
 
 from __future__ import annotations
 
-import csv
-import math
+import zipfile
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
 
+from assets.cells import as_text
 from assets.fingerprint import sha256_of
+from assets.platforms import canonical_meta, detect_platform, meta_columns
+
+__all__ = ["SOURCE_FILE", "SOURCE_ROW", "RawFile", "RawFileError", "as_text", "detect_format",
+           "detect_platform", "file_columns", "read_raw_file", "read_round_files"]
 
 SOURCE_FILE, SOURCE_ROW = "source_file", "source_row"
-SPSS_MAGIC = (b"$FL2", b"$FL3")
-CSV_DELIMITERS = ";,\t|"
+META_PREFIX = "meta:"  # the canonical platform meta columns: meta:submission_id, ...
+STAT_FORMATS = ("spss", "spss_compressed", "spss_portable", "stata")
 
 
 class RawFileError(ValueError):
@@ -39,44 +44,85 @@ class RawFile:
     user_missing: dict[str, list[str]] = field(default_factory=dict)
     value_labels: dict[str, dict[str, str]] = field(default_factory=dict)
     variable_types: dict[str, str] = field(default_factory=dict)
-
-
-def as_text(value: object) -> str | None:
-    """Canonical text of a cell: None for missing, '1' for 1.0, ISO for dates."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float):
-        if math.isnan(value):
-            return None
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, datetime):
-        midnight = value.time() == datetime.min.time()
-        return value.date().isoformat() if midnight else value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    text = str(value).strip()
-    return text or None
+    columns: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    mr_sets: dict[str, dict] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    encoding: str = ""
+    sheet: str = ""
+    cached: bool = False
 
 
 def detect_format(path: Path) -> str:
-    """The file's format from its content (not its extension): 'spss' or 'csv'."""
+    """The file's format from its content (not its extension)."""
     with path.open("rb") as handle:
-        head = handle.read(4)
-    if head in SPSS_MAGIC:
+        head = handle.read(1024)
+    if not head:
+        raise RawFileError(f"{path}: empty file (0 bytes)")
+    if head[:4] == b"$FL2":
         return "spss"
+    if head[:4] == b"$FL3":
+        return "spss_compressed"
+    if b"SPSSPORT" in head:
+        return "spss_portable"
+    if head.startswith(b"<stata_dta>") or (
+            len(head) > 3 and 102 <= head[0] <= 115 and head[1] in (1, 2) and head[2] == 1):
+        return "stata"
+    if head.startswith(b"PK\x03\x04"):
+        if _is_xlsx(path):
+            return "xlsx"
+        raise RawFileError(f"{path}: a zip archive that is not an XLSX workbook; unpack it")
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise RawFileError(f"{path}: a legacy .xls (OLE) workbook; save it as .xlsx or CSV")
     return "csv"
 
 
-def read_raw_file(path: Path, name: str | None = None) -> RawFile:
-    """Parse one raw export into a text table with `source_file` and `source_row` columns."""
-    fmt = detect_format(path)
-    reader = {"spss": _read_spss, "csv": _read_csv}[fmt]
+def _is_xlsx(path: Path) -> bool:
     try:
-        raw = reader(path)
+        with zipfile.ZipFile(path) as archive:
+            return "xl/workbook.xml" in archive.namelist()
+    except zipfile.BadZipFile:
+        return False
+
+
+def file_columns(path: Path, encoding: str | None = None, sheet: str | None = None) -> list[str]:
+    """The column names of a raw file, from its header or dictionary only (cheap)."""
+    fmt = detect_format(path)
+    try:
+        if fmt in STAT_FORMATS:
+            from assets.stat_readers import stat_columns
+
+            return stat_columns(path, fmt)
+        if fmt == "xlsx":
+            from assets.excel_reader import xlsx_columns
+
+            return xlsx_columns(path, sheet)
+        from assets.text_readers import read_header
+
+        return read_header(path, encoding)[0]
     except RawFileError:
         raise
     except Exception as exc:  # the reader libraries raise many types; name the file
-        raise RawFileError(f"{path}: cannot read as {fmt}: {exc}") from exc
+        raise RawFileError(_message(path, fmt, exc)) from exc
+
+
+def read_raw_file(path: Path, name: str | None = None, usecols: list[str] | None = None,
+                  encoding: str | None = None, sheet: str | None = None,
+                  cache_dir: Path | None = None) -> RawFile:
+    """Parse one raw export into a text table with `source_file` and `source_row` columns.
+
+    `usecols` limits the columns read (None: all); with `cache_dir`, a file already parsed
+    with the same content and columns is loaded from the Parquet cache instead.
+    """
+    from assets import raw_cache
+
+    digest = sha256_of(path)
+    key = raw_cache.cache_key(digest, usecols, encoding, sheet)
+    raw = raw_cache.load(cache_dir, key, path) if cache_dir else None
+    if raw is None:
+        raw = _parse(path, digest, usecols, encoding, sheet)
+        if cache_dir:
+            raw_cache.store(cache_dir, key, raw)
     frame = raw.frame
     clash = [c for c in (SOURCE_FILE, SOURCE_ROW) if c in frame.columns]
     if clash:
@@ -86,78 +132,82 @@ def read_raw_file(path: Path, name: str | None = None) -> RawFile:
     return raw
 
 
-def _text_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame(
-        {col: pd.array([as_text(v) for v in frame[col]], dtype="string") for col in frame.columns}
-    )
-
-
-def _read_spss(path: Path) -> RawFile:
-    import pyreadstat  # heavy import, only when an SPSS file is read
-
-    frame, meta = pyreadstat.read_sav(str(path), user_missing=True)
-    user_missing = {
-        col: [as_text(r["lo"]) if r["lo"] == r["hi"] else f"{r['lo']}..{r['hi']}" for r in ranges]
-        for col, ranges in (meta.missing_ranges or {}).items()
-    }
-    return RawFile(
-        path=path, sha256=sha256_of(path), format="spss", frame=_text_frame(frame),
-        file_label=meta.file_label or "",
-        variable_labels={k: v for k, v in meta.column_names_to_labels.items() if v},
-        user_missing=user_missing,
-        value_labels={col: {as_text(code): label for code, label in labels.items()}
-                      for col, labels in (meta.variable_value_labels or {}).items()},
-        variable_types={col: "string" if kind == "string" else "numeric"
-                        for col, kind in (meta.readstat_variable_types or {}).items()},
-    )
-
-
-def _read_csv(path: Path) -> RawFile:
-    data = path.read_bytes()
-    if b"\x00" in data[:4096]:
-        raise RawFileError(f"{path}: binary content, not a CSV export")
-    text = data.decode("utf-8-sig")  # strips a BOM; other encodings come with the ingest issue
-    first_line = text.split("\n", 1)[0]
+def _parse(path: Path, digest: str, usecols: list[str] | None, encoding: str | None,
+           sheet: str | None) -> RawFile:
+    fmt = detect_format(path)
     try:
-        delimiter = csv.Sniffer().sniff(first_line, delimiters=CSV_DELIMITERS).delimiter
-    except csv.Error:
-        delimiter = ","
-    frame = pd.read_csv(
-        path, sep=delimiter, dtype="string", keep_default_na=False, na_values=[""],
-        encoding="utf-8-sig", index_col=False,  # a trailing delimiter never shifts a row
-    )
-    header = next(csv.reader([first_line.rstrip("\r")], delimiter=delimiter))
-    repeated = sorted({name for name in header if header.count(name) > 1})
-    if repeated:
-        raise RawFileError(f"{path}: duplicate column names in the header: {repeated}")
-    return RawFile(path=path, sha256=sha256_of(path), format="csv", frame=_text_frame(frame))
+        if fmt in STAT_FORMATS:
+            from assets.stat_readers import read_stat_file
+
+            stat = read_stat_file(path, fmt, usecols)
+            return RawFile(
+                path=path, sha256=digest, format=fmt, frame=stat.frame,
+                file_label=stat.file_label, variable_labels=stat.variable_labels,
+                user_missing=stat.user_missing, value_labels=stat.value_labels,
+                variable_types=stat.variable_types, columns=stat.columns, notes=stat.notes,
+                mr_sets=stat.mr_sets, warnings=stat.warnings, encoding=stat.encoding)
+        if fmt == "xlsx":
+            from assets.excel_reader import read_xlsx
+
+            book = read_xlsx(path, sheet, usecols)
+            return RawFile(path=path, sha256=digest, format=fmt, frame=book.frame,
+                           columns=book.columns, sheet=book.sheet)
+        from assets.text_readers import read_delimited
+
+        text = read_delimited(path, usecols, encoding)
+        return RawFile(path=path, sha256=digest, format=fmt, frame=text.frame,
+                       columns=text.columns, encoding=text.encoding)
+    except RawFileError:
+        raise
+    except Exception as exc:  # the reader libraries raise many types; name the file
+        raise RawFileError(_message(path, fmt, exc)) from exc
 
 
-PLATFORM_MARKERS = [  # (platform, columns that together identify its exports), most specific first
-    ("surveycto", {"KEY", "SubmissionDate", "formdef_version"}),
-    ("odk_central", {"SubmissionDate", "KEY", "ReviewState"}),
-    ("odk_central", {"SubmissionDate", "meta-instanceID"}),
-    ("kobotoolbox", {"_uuid", "_submission_time"}),
-    ("survey_solutions", {"interview__id"}),
-    ("survey_solutions", {"ssSys_IRnd"}),
-]
+def _message(path: Path, fmt: str, exc: Exception) -> str:
+    text = str(exc)
+    if text.startswith(str(path)):
+        return text
+    return f"{path}: cannot read as {fmt}: {text}"
 
 
-def detect_platform(columns: list[str]) -> str:
-    """The data collection platform an export comes from, recognised by its meta columns."""
-    present = set(columns)
-    for platform, markers in PLATFORM_MARKERS:
-        if markers <= present:
-            return platform
-    return "generic"
+def read_round_files(files: list[Path], usecols_of=None, encoding: str | None = None,
+                     sheet: str | None = None,
+                     cache_dir: Path | None = None) -> tuple[pd.DataFrame, list[dict]]:
+    """Parse a round's files into one text table; also return each file's inventory entry.
 
-
-def read_round_files(files: list[Path]) -> tuple[pd.DataFrame, list[dict]]:
-    """Parse a round's files into one text table; also return each file's name, sha256, rows."""
+    `usecols_of(columns)` chooses the columns to read from a file's header (None: all); the
+    platform's meta columns are always read and added as canonical `meta:` columns.
+    """
     if not files:
         raise RawFileError("no raw files to read")
-    parsed = [read_raw_file(path) for path in files]
-    inventory = [dict(file=p.path.name, sha256=p.sha256, format=p.format, rows=len(p.frame),
-                      columns=p.frame.shape[1] - 2, file_label=p.file_label) for p in parsed]
-    frame = pd.concat([p.frame for p in parsed], ignore_index=True)
-    return frame, inventory
+    parsed, frames = [], []
+    for path in files:
+        header = file_columns(path, encoding, sheet)
+        platform = detect_platform(header)
+        meta_sources = meta_columns(platform, header)
+        usecols = None
+        if usecols_of is not None:
+            usecols = list(dict.fromkeys([*usecols_of(header), *meta_sources.values()]))
+        raw = read_raw_file(path, usecols=usecols, encoding=encoding, sheet=sheet,
+                            cache_dir=cache_dir)
+        meta = canonical_meta(raw.frame, platform)
+        for row, value in zip(meta.unparsed["row"], meta.unparsed["value"], strict=True):
+            raw.warnings.append(f"row {int(raw.frame.loc[row, SOURCE_ROW])}: submission time "
+                                f"{value!r} is not a date; meta:submitted_at left empty")
+        frames.append(pd.concat([raw.frame, meta.frame.add_prefix(META_PREFIX)], axis=1))
+        parsed.append((raw, platform))
+    frame = pd.concat(frames, ignore_index=True)
+    return frame, [inventory_entry(raw) | {"platform": platform} for raw, platform in parsed]
+
+
+def inventory_entry(raw: RawFile) -> dict:
+    """What the run records about one parsed file (no cell values: no personal data)."""
+    return dict(file=raw.path.name, sha256=raw.sha256, format=raw.format, rows=len(raw.frame),
+                columns=len([c for c in raw.frame.columns if c not in (SOURCE_FILE, SOURCE_ROW)]),
+                file_label=raw.file_label,
+                header=raw.columns, columns_read=[c for c in raw.frame.columns
+                                                  if c not in (SOURCE_FILE, SOURCE_ROW)],
+                encoding=raw.encoding, sheet=raw.sheet, cached=raw.cached,
+                warnings=raw.warnings, user_missing=raw.user_missing,
+                value_labels=raw.value_labels, variable_labels=raw.variable_labels,
+                notes=raw.notes, mr_sets=raw.mr_sets)

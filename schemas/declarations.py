@@ -7,6 +7,7 @@ validated on load (strict: unknown keys are errors) and every error names file, 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
@@ -21,7 +22,9 @@ PROJECT_FILE_ENV = "SURVEY_PROJECT_FILE"
 
 Kind = Literal["valid", "dont_know", "refused", "not_applicable", "missing"]
 SpecialKind = Literal["dont_know", "refused", "not_applicable", "missing"]
-VariableType = Literal["string", "integer", "number", "category", "date"]
+VariableType = Literal["string", "integer", "number", "category", "date", "select_multiple"]
+ChoiceCode = Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]
+CHOICE_SEPARATOR = "__"  # a select_multiple's 0/1 columns are <name>__<choice code>
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 
 
@@ -33,11 +36,29 @@ class Strict(BaseModel):
 
 # ---------------------------------------------------------------- project.yaml
 class RoundDeclaration(Strict):
-    """One survey round; its files are globs under raw/<name>/."""
+    """One survey round; its files are globs under raw/<name>/.
+
+    `encoding` overrides the sniffed encoding of text exports (e.g. cp1251); `sheet` names the
+    XLSX sheet to read (the first by default; KoboToolbox puts repeat groups on later sheets).
+    """
 
     name: Identifier
     label: str
     files: list[str] = Field(min_length=1)
+    encoding: str | None = None
+    sheet: str | None = None
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str | None) -> str | None:
+        import codecs
+
+        if value is not None:
+            try:
+                codecs.lookup(value)
+            except LookupError as exc:
+                raise ValueError(f"unknown encoding {value!r}") from exc
+        return value
 
 
 class ComparisonDeclaration(Strict):
@@ -113,10 +134,18 @@ class Project(Strict):
 
 # --------------------------------------------------------------- codebook.yaml
 class SourceColumn(Strict):
-    """Where a canonical variable comes from in one round, and how its values map."""
+    """Where a canonical variable comes from in one round, and how its values map.
+
+    `labels` are the value labels as fielded in that round (a list name or a mapping of source
+    codes), when the file itself does not carry them; the harmonisation report compares them
+    between rounds. `choice_separator` joins a select_multiple's column and a choice in the
+    split columns (`/` for KoboToolbox and ODK, `_` for SurveyCTO; the platform's by default).
+    """
 
     column: str
     recode: dict[str, str] = {}
+    labels: str | dict[str, str] | None = None
+    choice_separator: str | None = None
 
 
 class Variable(Strict):
@@ -143,9 +172,15 @@ class Variable(Strict):
     def _rules_fit_type(self) -> Variable:
         if self.range is not None and self.type not in ("integer", "number"):
             raise ValueError(f"range applies to integer/number variables, not {self.type}")
-        if self.type == "category" and self.labels is None:
-            raise ValueError("a category variable needs labels (a list name or a mapping)")
+        if self.type in ("category", "select_multiple") and self.labels is None:
+            raise ValueError(f"a {self.type} variable needs labels (a list name or a mapping)")
         return self
+
+    def choice_variables(self, choices: dict[str, str]) -> list[Variable]:
+        """The 0/1 variables of a select_multiple, one per declared choice (1 = chosen)."""
+        return [Variable(name=f"{self.name}{CHOICE_SEPARATOR}{code}",
+                         label=f"{self.label}: {text}", type="integer", range=(0, 1),
+                         sources=dict.fromkeys(self.sources)) for code, text in choices.items()]
 
 
 class Codebook(Strict):
@@ -163,9 +198,27 @@ class Codebook(Strict):
 
     def labels_of(self, variable: Variable) -> dict[str, str]:
         """Value labels of a variable, resolving a shared list name."""
-        if isinstance(variable.labels, str):
-            return self.value_labels[variable.labels]
-        return variable.labels or {}
+        return self.resolve_labels(variable.labels)
+
+    def resolve_labels(self, labels: str | dict[str, str] | None) -> dict[str, str]:
+        """A label mapping, resolving a shared list name."""
+        if isinstance(labels, str):
+            return self.value_labels[labels]
+        return labels or {}
+
+    def columns(self) -> list[Variable]:
+        """Every harmonised column as a variable: a select_multiple adds its 0/1 choice columns.
+
+        The select_multiple itself stays as a text column of the chosen codes, space-separated.
+        """
+        expanded: list[Variable] = []
+        for variable in self.variables:
+            if variable.type == "select_multiple":
+                expanded.append(variable.model_copy(update={"type": "string", "labels": None}))
+                expanded.extend(variable.choice_variables(self.labels_of(variable)))
+            else:
+                expanded.append(variable)
+        return expanded
 
 
 # ------------------------------------------------------------------ the survey
@@ -236,6 +289,16 @@ def _check_codebook(project: Project, codebook: Codebook, doc: SourceDocument) -
                         f"unknown {sorted(unknown)}")
         if isinstance(variable.labels, str) and variable.labels not in codebook.value_labels:
             raise _fail(doc, (*loc, "labels"), f"unknown value label list {variable.labels!r}")
+        if variable.type == "select_multiple":
+            bad = [c for c in codebook.labels_of(variable) if not re.fullmatch(r"[a-z0-9_]+", c)]
+            if bad:
+                raise _fail(doc, (*loc, "labels"), f"choice codes {bad} of a select_multiple "
+                            "must be lower-case letters, digits or _ (they name columns)")
+        for round_name, source in variable.sources.items():
+            if source and isinstance(source.labels, str) and (
+                    source.labels not in codebook.value_labels):
+                raise _fail(doc, (*loc, "sources", round_name, "labels"),
+                            f"unknown value label list {source.labels!r}")
         if variable.missing_codes and variable.missing_codes not in project.special_codes:
             raise _fail(doc, (*loc, "missing_codes"),
                         f"unknown special code set {variable.missing_codes!r} (declare it under "
@@ -245,6 +308,7 @@ def _check_codebook(project: Project, codebook: Codebook, doc: SourceDocument) -
 def _check_indicators(project: Project, codebook: Codebook, catalogue: IndicatorCatalogue,
                       doc: SourceDocument) -> None:
     variables = {v.name: v for v in codebook.variables}
+    variables.update({v.name: v for v in codebook.columns()})
     rounds = set(project.round_names)
     ids: set[str] = set()
     for i, indicator in enumerate(catalogue.indicators):

@@ -152,8 +152,17 @@ def test_the_manifest_traces_inputs_code_and_outputs(project):
     assert manifest["code_version"]
 
 
-def test_no_personal_value_reaches_the_outputs(project):
+def test_ingest_never_reads_personal_columns(project):
     raw = pd.read_parquet(Path(project["paths"].work_dir) / "raw_responses" / "baseline.parquet")
+    assert "resp_id" in raw.columns
+    assert not {"resp_name", "phone"} & set(raw.columns)
+
+
+def test_no_personal_value_reaches_the_outputs(project):
+    import pyreadstat
+
+    sav = PROJECT_ROOT / "raw" / "baseline" / "khatlon_baseline_2021.sav"
+    raw, _ = pyreadstat.read_sav(str(sav), usecols=["resp_name", "phone"])
     names = set(raw["resp_name"].dropna()) | set(raw["phone"].dropna())
     assert len(names) > 500
     published = [p for p in (project["root"] / "outputs").rglob("*") if p.is_file()]

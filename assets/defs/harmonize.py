@@ -17,7 +17,14 @@ def harmonized_responses(context: dg.AssetExecutionContext,
     survey = paths.survey()
     round_name = context.partition_key
     raw = paths.read_table("raw_responses", round_name)
-    result = harmonize_round(raw, round_name, survey.project, survey.codebook)
+    inventory = paths.read_json("raw_responses", round_name)
+    file_missing: dict[str, list[str]] = {}
+    for entry in inventory:
+        for column, codes in entry["user_missing"].items():
+            file_missing.setdefault(column, []).extend(codes)
+    header = list(dict.fromkeys(c for entry in inventory for c in entry["header"]))
+    result = harmonize_round(raw, round_name, survey.project, survey.codebook,
+                             file_missing=file_missing, header=header)
     path = paths.table("harmonized_responses", round_name)
     write_table(result.frame, path)
     write_table(result.conversion_failures,

@@ -11,15 +11,27 @@ from assets.publish import write_json
 @dg.asset(partitions_def=round_partitions, group_name="rounds", kinds={"pandas", "parquet"})
 def raw_responses(context: dg.AssetExecutionContext, paths: SurveyPaths) -> dg.MaterializeResult:
     """Raw survey exports of one round, every cell as text, with source file and row."""
+    # Only the columns the codebook needs are read (never personal ones), and each file's
+    # parse is cached as Parquet by content, so an unchanged file is not parsed again.
+    from assets.harmonize import needed_columns
     from assets.readers import read_round_files
 
     survey = paths.survey()
     round_decl = next(r for r in survey.project.rounds if r.name == context.partition_key)
-    frame, inventory = read_round_files(paths.round_files(round_decl))
+    frame, inventory = read_round_files(
+        paths.round_files(round_decl),
+        usecols_of=lambda header: needed_columns(survey.codebook, round_decl.name, header),
+        encoding=round_decl.encoding, sheet=round_decl.sheet, cache_dir=paths.raw_cache)
     path = paths.table("raw_responses", round_decl.name)
     write_table(frame, path)
     write_json(paths.table("raw_responses", round_decl.name, "json"), inventory)
+    for entry in inventory:
+        for warning in entry["warnings"]:
+            context.log.warning(f"{entry['file']}: {warning}")
     metadata = table_metadata(frame, path)
     metadata["files"] = dg.MetadataValue.json(
-        [{k: f[k] for k in ("file", "sha256", "format", "rows", "columns")} for f in inventory])
+        [{k: f[k] for k in ("file", "sha256", "format", "platform", "rows", "columns",
+                            "encoding", "cached")} for f in inventory])
+    metadata["parsed_from_cache"] = dg.MetadataValue.int(sum(f["cached"] for f in inventory))
+    metadata["reader_warnings"] = dg.MetadataValue.int(sum(len(f["warnings"]) for f in inventory))
     return dg.MaterializeResult(metadata=metadata)

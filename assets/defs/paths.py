@@ -27,6 +27,11 @@ class SurveyPaths(dg.ConfigurableResource):
         """The directory of published files."""
         return Path(self.outputs_dir)
 
+    @property
+    def raw_cache(self) -> Path:
+        """The Parquet cache of parsed raw files (keyed by content)."""
+        return Path(self.work_dir) / "raw_cache"
+
     def survey(self) -> Survey:
         """The loaded, cross-checked declarations."""
         return load_survey(self.project_file)

@@ -16,15 +16,30 @@ HEADLINE = ["indicator", "group", "n_base", "estimate_base", "n_end", "estimate_
             "p_value", "flags"]
 
 
+INVENTORY_KEYS = ("file", "sha256", "format", "platform", "rows", "columns", "file_label",
+                  "encoding")
+
+
 def personal_probe(paths: SurveyPaths, survey: Survey) -> tuple[set[str], set[str]]:
     """The raw files' personal values and the personal column names (source and canonical)."""
+    from assets.columns import resolve_column
+    from assets.readers import file_columns, read_raw_file
+
     values: set[str] = set()
     names = {v.name for v in survey.codebook.variables if v.personal}
-    for round_name in survey.project.round_names:
-        columns = [v.sources[round_name].column for v in survey.codebook.variables
-                   if v.personal and v.sources[round_name] is not None]
-        names.update(columns)
-        values |= personal_values(paths.read_table("raw_responses", round_name), columns)
+    for round_decl in survey.project.rounds:
+        declared = [v.sources[round_decl.name].column for v in survey.codebook.variables
+                    if v.personal and v.sources[round_decl.name] is not None]
+        names.update(declared)
+        # Ingest never reads personal columns; the probe reads them (through the cache) only
+        # to know which values must not appear in outputs/.
+        for path in paths.round_files(round_decl):
+            header = file_columns(path, round_decl.encoding, round_decl.sheet)
+            columns = [c for d in declared if (c := resolve_column(d, header))]
+            if columns:
+                raw = read_raw_file(path, usecols=columns, encoding=round_decl.encoding,
+                                    sheet=round_decl.sheet, cache_dir=paths.raw_cache)
+                values |= personal_values(raw.frame, columns)
     return values, names
 
 
@@ -61,7 +76,8 @@ def published_outputs(context: dg.AssetExecutionContext,
     project_dir = survey.project_file.parent
     declarations = {name: sha256_of(project_dir / name) for name in
                     (survey.project_file.name, project.codebook, project.indicators)}
-    inputs = [{"round": r, **f} for r in rounds for f in inventories[r]]
+    inputs = [{"round": r, **{k: f[k] for k in INVENTORY_KEYS}}
+              for r in rounds for f in inventories[r]]
     provenance = dict(run_id=context.run.run_id, code_version=code_version(project_dir),
                       created_at=datetime.now(UTC).isoformat(timespec="seconds"),
                       inputs=inputs, declarations=declarations)
