@@ -181,13 +181,22 @@ def _kinds(text: pd.Series, codes: dict[str, str], declared_by_file: list[str]) 
 
 def file_missing_mask(text: pd.Series, specs: list[str]) -> pd.Series:
     """Cells equal to a declared missing value, or within a declared range `lo..hi`."""
-    mask = text.isin([s for s in specs if ".." not in s]).fillna(False)
-    ranges = [s.split("..", 1) for s in specs if ".." in s]
+    ranges = [bounds for s in specs if len(bounds := s.split("..", 1)) == 2
+              and all(_is_number(b) for b in bounds)]
+    mask = text.isin([s for s in specs if s.split("..", 1) not in ranges]).fillna(False)
     if ranges:
         numbers = pd.to_numeric(text, errors="coerce")
         for low, high in ranges:
             mask |= numbers.between(float(low), float(high)).fillna(False)
     return mask.astype(bool)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _convert(text: pd.Series, variable: Variable) -> tuple[pd.Series, pd.Series]:

@@ -21,9 +21,9 @@ def variable_type(raw_type: str | None, values: pd.Series) -> str:
     return "numeric" if len(present) and numeric else "string"
 
 
-def inspect_file(path: Path) -> dict:
+def inspect_file(path: Path, encoding: str | None = None, sheet: str | None = None) -> dict:
     """The inspection report of one raw file (the `inspect --json` document)."""
-    raw = read_raw_file(path)
+    raw = read_raw_file(path, encoding=encoding, sheet=sheet)
     frame = raw.frame.drop(columns=[SOURCE_FILE, SOURCE_ROW])
     variables = []
     for name in frame.columns:
@@ -42,7 +42,8 @@ def inspect_file(path: Path) -> dict:
         })
     return {"file": str(path), "format": raw.format, "platform": detect_platform(
         list(frame.columns)), "n_rows": len(frame), "file_label": raw.file_label,
-        "variables": variables}
+        "variables": variables, "encoding": raw.encoding, "sheet": raw.sheet,
+        "notes": raw.notes, "multiple_response_sets": raw.mr_sets, "warnings": raw.warnings}
 
 
 def format_inspection(report: dict) -> str:
@@ -57,4 +58,8 @@ def format_inspection(report: dict) -> str:
                   f"missing: {missing}" if missing else ""]
         detail = "; ".join(e for e in extras if e)
         lines.append(f"  {v['name']:<40} {v['type']:<8} {v['label'][:40]:<40} {detail}")
+    lines += [f"  note: {note}" for note in report.get("notes", [])]
+    lines += [f"  multiple-response set {name}: {spec}"
+              for name, spec in report.get("multiple_response_sets", {}).items()]
+    lines += [f"  warning: {warning}" for warning in report.get("warnings", [])]
     return "\n".join(lines)

@@ -26,7 +26,8 @@ COUNT_FORMAT = "0"
 SUPPRESSED = "*"
 EN_DASH = "\u2013"
 OTHER_FAMILY = "Other indicators"
-FIXED_SHEETS = ["Contents", "Estimates", "Notes", "Validation"]
+FIXED_SHEETS = ["Contents", "Estimates", "Notes", "Validation", "Harmonisation",
+                "Label differences"]
 Cell = tuple[object, str | None]
 
 FAMILY_COLUMNS = [("Indicator", 42), ("Group", 18), ("Category", 18), ("Comparison", 22),
@@ -222,9 +223,17 @@ def _write_contents(ws: Worksheet, provenance: dict, sheets: list[tuple[str, str
     table("Declarations", ["File", "sha256"], [[f, _text(h)] for f, h in declarations.items()])
 
 
+def _write_frame(ws, frame: pd.DataFrame) -> None:
+    widths = [min(max(len(str(c)), *(len(str(v)) for v in frame[c]), 8) + 2, 50)
+              for c in frame.columns]
+    _write_table(ws, [(str(c), w) for c, w in zip(frame.columns, widths, strict=True)],
+                 _frame_rows(frame))
+
+
 def write_workbook(path: Path, *, comparison: pd.DataFrame, estimates: pd.DataFrame,
                    families: dict[str, str], notes: list[tuple[str, str]],
-                   validation: pd.DataFrame, provenance: dict) -> None:
+                   validation: pd.DataFrame, provenance: dict,
+                   harmonisation: dict[str, pd.DataFrame] | None = None) -> None:
     """Write comparison.xlsx: contents, one sheet per indicator family, notes, validation."""
     family_of = comparison["indicator"].astype(str).map(lambda i: families.get(i, OTHER_FAMILY))
     present = set(family_of)
@@ -251,11 +260,14 @@ def write_workbook(path: Path, *, comparison: pd.DataFrame, estimates: pd.DataFr
     _write_table(ws, [("Topic", 30), ("Rule", 110)],
                  [[(str(t), None), (str(r), None)] for t, r in notes])
     sheets.append(("Notes", "Every rule used: denominators, scoring, bands, tests, suppression."))
-    ws = workbook.create_sheet("Validation")
-    widths = [min(max(len(str(c)), *(len(str(v)) for v in validation[c]), 8) + 2, 50)
-              for c in validation.columns]
-    _write_table(ws, [(str(c), w) for c, w in zip(validation.columns, widths, strict=True)],
-                 _frame_rows(validation))
+    _write_frame(workbook.create_sheet("Validation"), validation)
     sheets.append(("Validation", "Rows read, clean and quarantined per round and file."))
+    if harmonisation is not None:
+        _write_frame(workbook.create_sheet("Harmonisation"), harmonisation["mapping"])
+        sheets.append(("Harmonisation", "How each round's columns map onto the codebook: "
+                       "matched, renamed, recoded, absent, dropped, unmapped."))
+        _write_frame(workbook.create_sheet("Label differences"), harmonisation["labels"])
+        sheets.append(("Label differences", "Value labels that differ between rounds or from "
+                       "the codebook (same code, different label; new codes)."))
     _write_contents(contents, provenance, sheets)
     workbook.save(path)

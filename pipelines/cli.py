@@ -4,6 +4,8 @@
   validate [--round NAME ...]        ingest, harmonise and validate only; print what failed
   inspect FILE [--json]              what a raw file holds (format, platform, variables)
   codebook draft DIR [DIR ...]       draft a codebook from raw/<round>/ folders
+  codebook to-xlsx [CODEBOOK] OUT    the codebook as a workbook, for consultants who use Excel
+  codebook from-xlsx XLSX --out YAML the workbook back as codebook YAML (checked)
 """
 
 from __future__ import annotations
@@ -127,13 +129,14 @@ def validate(rounds: list[str] | None, log_level: str = "WARNING") -> int:
     return status
 
 
-def inspect(file: Path, as_json: bool) -> int:
+def inspect(file: Path, as_json: bool, encoding: str | None = None,
+            sheet: str | None = None) -> int:
     """Print what a raw file holds."""
     from assets.inspection import format_inspection, inspect_file
     from assets.readers import RawFileError
 
     try:
-        report = inspect_file(file)
+        report = inspect_file(file, encoding=encoding, sheet=sheet)
     except (RawFileError, FileNotFoundError) as error:
         print(error, file=sys.stderr)
         return 1
@@ -145,7 +148,7 @@ def inspect(file: Path, as_json: bool) -> int:
 def draft(folders: list[Path], out: Path | None) -> int:
     """Write a draft codebook for the rounds in the given folders (round name = folder name)."""
     from assets.codebook_draft import draft_codebook
-    from assets.readers import read_raw_file
+    from assets.readers import RawFileError, read_raw_file
 
     rounds = {}
     for folder in folders:
@@ -153,13 +156,52 @@ def draft(folders: list[Path], out: Path | None) -> int:
         if not files:
             print(f"{folder}: no files", file=sys.stderr)
             return 1
-        rounds[folder.name] = [read_raw_file(p) for p in files]
+        try:
+            rounds[folder.name] = [read_raw_file(p) for p in files]
+        except RawFileError as error:
+            print(error, file=sys.stderr)
+            return 1
     text = draft_codebook(rounds)
     if out is None:
         print(text, end="")
     else:
         out.write_text(text, encoding="utf-8")
         print(f"draft codebook written to {out}: review it, then point project.yaml at it")
+    return 0
+
+
+def codebook_to_workbook(codebook: Path | None, out: Path) -> int:
+    """Write the codebook (the project's by default) as an XLSX workbook."""
+    from assets.codebook_xlsx import codebook_to_xlsx
+    from schemas.declarations import load_project
+    from schemas.yaml_source import DeclarationError
+
+    try:
+        if codebook is None:
+            from pipelines.resources import default_paths
+
+            project_file = Path(default_paths().project_file)
+            codebook = project_file.parent / load_project(project_file)[0].codebook
+        codebook_to_xlsx(codebook, out)
+    except DeclarationError as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(f"codebook {codebook} written to {out}")
+    return 0
+
+
+def codebook_from_workbook(xlsx: Path, out: Path) -> int:
+    """Turn an edited codebook workbook back into YAML, refusing an invalid one."""
+    from assets.codebook_xlsx import codebook_from_xlsx
+    from schemas.yaml_source import DeclarationError
+
+    try:
+        text = codebook_from_xlsx(xlsx)
+    except DeclarationError as error:
+        print(error, file=sys.stderr)
+        return 1
+    out.write_text(text, encoding="utf-8")
+    print(f"codebook written to {out}: point project.yaml's `codebook:` at it")
     return 0
 
 
@@ -206,18 +248,32 @@ def main(argv: list[str] | None = None) -> int:
     sub = commands.add_parser("inspect", help="what a raw file holds")
     sub.add_argument("file", type=Path)
     sub.add_argument("--json", action="store_true", help="machine-readable output")
+    sub.add_argument("--encoding", help="text encoding of a CSV (sniffed by default)")
+    sub.add_argument("--sheet", help="XLSX sheet (the first by default)")
     codebook = commands.add_parser("codebook", help="codebook tools")
     codebook_commands = codebook.add_subparsers(dest="codebook_command", required=True)
     sub = codebook_commands.add_parser("draft", help="draft a codebook from raw/<round>/ folders")
     sub.add_argument("folders", type=Path, nargs="+")
     sub.add_argument("--out", type=Path, help="write here instead of printing")
+    sub = codebook_commands.add_parser("to-xlsx", help="the codebook as an XLSX workbook")
+    sub.add_argument("files", type=Path, nargs="+", metavar="[CODEBOOK] OUT")
+    sub = codebook_commands.add_parser("from-xlsx", help="a codebook workbook back to YAML")
+    sub.add_argument("xlsx", type=Path)
+    sub.add_argument("--out", type=Path, required=True, help="the YAML file to write")
     args = parser.parse_args(argv)
     if args.command == "run":
         return run(args.rounds, args.stale, args.log_level)
     if args.command == "validate":
         return validate(args.rounds, args.log_level)
     if args.command == "inspect":
-        return inspect(args.file, args.json)
+        return inspect(args.file, args.json, args.encoding, args.sheet)
+    if args.codebook_command == "to-xlsx":
+        if len(args.files) > 2:
+            parser.error("codebook to-xlsx takes [CODEBOOK] OUT")
+        return codebook_to_workbook(*([None, *args.files] if len(args.files) == 1
+                                      else args.files))
+    if args.codebook_command == "from-xlsx":
+        return codebook_from_workbook(args.xlsx, args.out)
     return draft(args.folders, args.out)
 
 

@@ -72,3 +72,53 @@ def test_the_codebook_draft_matches_rounds_and_loads_as_a_codebook(tmp_path, cap
     assert by_name["resp_name"].personal and by_name["phone"].personal
     assert by_name["q11_1"].sources["endline"] is None  # unmatched: left for the consultant
     assert "unmatched: map or delete" in out.read_text()
+
+
+def test_codebook_round_trips_through_a_workbook(capsys, tmp_path):
+    from schemas.declarations import Codebook
+    from schemas.yaml_source import load_yaml, validate_document
+
+    book, back = tmp_path / "codebook.xlsx", tmp_path / "codebook.yaml"
+    assert cli.main(["codebook", "to-xlsx", str(book)]) == 0
+    assert cli.main(["codebook", "from-xlsx", str(book), "--out", str(back)]) == 0
+    shipped = validate_document(load_yaml(cli.PROJECT_ROOT / "schemas/survey/codebook.yaml"),
+                                Codebook)
+    assert validate_document(load_yaml(back), Codebook) == shipped
+
+
+def test_a_broken_codebook_workbook_is_refused_naming_sheet_row_and_column(capsys, tmp_path):
+    from openpyxl import load_workbook
+
+    book = tmp_path / "codebook.xlsx"
+    assert cli.main(["codebook", "to-xlsx", str(book)]) == 0
+    workbook = load_workbook(book)
+    sheet = workbook["variables"]
+    type_column = [c.value for c in sheet[1]].index("type") + 1
+    sheet.cell(row=5, column=type_column, value="colour")
+    workbook.save(book)
+    capsys.readouterr()
+    assert cli.main(["codebook", "from-xlsx", str(book), "--out", str(tmp_path / "x.yaml")]) == 1
+    error = capsys.readouterr().err
+    assert "sheet variables" in error and "row 5" in error and "type" in error
+    assert not (tmp_path / "x.yaml").exists()
+
+
+def test_inspect_reads_a_named_xlsx_sheet(capsys, tmp_path):
+    import json
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.active.append(["_uuid", "q"])
+    workbook.active.append(["u1", 1])
+    members = workbook.create_sheet("members")
+    members.append(["_parent_index", "member_age"])
+    members.append([1, 34])
+    members.append([1, 7])
+    workbook.save(tmp_path / "export.xlsx")
+    assert cli.main(["inspect", str(tmp_path / "export.xlsx"), "--json", "--sheet",
+                     "members"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["format"] == "xlsx" and report["sheet"] == "members"
+    assert report["n_rows"] == 2
+    assert [v["name"] for v in report["variables"]] == ["_parent_index", "member_age"]

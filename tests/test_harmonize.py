@@ -310,7 +310,7 @@ def test_sample_rounds_share_the_same_canonical_columns(sample):
 def test_sample_converts_without_failures(sample):
     for _, result in sample.values():
         assert result.conversion_failures.empty
-    assert sample["baseline"][1].absent_variables == ["submission_id"]
+    assert sample["baseline"][1].absent_variables == ["submission_id", "services_received"]
     assert sample["endline"][1].absent_variables == []
 
 
@@ -351,3 +351,81 @@ def test_no_personal_value_appears_in_the_harmonised_sample(sample):
             assert name not in frame.columns
         cells = {str(v) for column in frame.columns for v in frame[column].dropna()}
         assert personal.isdisjoint(cells), round_name
+
+
+# ------------------------------------------- columns read, file missing codes, select_multiple
+
+SERVICES = Codebook.model_validate({
+    "value_labels": {"services": {"health": "Health", "legal": "Legal aid", "other": "Other"}},
+    "variables": [
+        {"name": "respondent_id", "label": "ID", "type": "string",
+         "sources": {"baseline": "RESP_ID", "endline": "intro/resp_id"}},
+        {"name": "income", "label": "Income", "type": "number",
+         "sources": {"baseline": "INCOME", "endline": "economy/income"}},
+        {"name": "services", "label": "Services", "type": "select_multiple",
+         "labels": "services",
+         "sources": {"baseline": None,
+                     "endline": {"column": "support/services", "recode": {"law": "legal"}}}},
+        {"name": "respondent_name", "label": "Name", "type": "string", "personal": True,
+         "sources": {"baseline": "NAME", "endline": "intro/name"}},
+    ],
+})
+
+
+def test_needed_columns_are_declared_sources_and_split_columns_never_personal():
+    from assets.harmonize import needed_columns
+
+    header = ["resp_id", "name", "income", "services", "services/health", "services/law",
+              "services_note", "deviceid"]
+    assert needed_columns(SERVICES, "endline", header) == [
+        "resp_id", "income", "services", "services/health", "services/law", "services_note"]
+
+
+def test_upper_case_portable_names_are_matched_ignoring_case():
+    raw = raw_table({"resp_id": ["B1", "B2"], "income": ["10", "20"], "name": ["A", "B"]})
+    result = harmonize_round(raw, "baseline", PROJECT, SERVICES)
+    assert result.frame["income"].tolist() == [10.0, 20.0]
+    assert result.personal_columns_dropped == ["name"]
+
+
+def test_file_declared_missing_values_and_unanswered_codes_get_a_kind_never_a_silent_na():
+    raw = raw_table({"resp_id": ["B1", "B2", "B3", "B4"],
+                     "income": ["10", "-99", "95", "-999999999"], "name": ["A", "B", "C", "D"]})
+    result = harmonize_round(raw, "baseline", PROJECT, SERVICES,
+                             file_missing={"income": ["-99", "90..99"]})
+    assert result.frame["income__kind"].tolist() == ["valid", "missing", "missing", "missing"]
+    assert result.frame["income"].isna().tolist() == [False, True, True, True]
+    assert result.conversion_failures.empty
+
+
+def test_select_multiple_is_rebuilt_over_declared_choices_with_not_asked_as_na():
+    raw = raw_table({
+        "intro/resp_id": ["E1", "E2", "E3", "E4"], "economy/income": ["1", "2", "3", "4"],
+        "support/services": ["health law", None, "other", "health"],
+        "support/services/health": ["1", None, "0", "1"],
+        "support/services/law": ["1", None, "0", "0"],
+        "intro/name": ["A", "B", "C", "D"]}, file="endline.csv")
+    result = harmonize_round(raw, "endline", PROJECT, SERVICES)
+    frame = result.frame
+    assert frame["services"].tolist()[0] == "health legal"
+    assert pd.isna(frame["services"].iloc[1])
+    assert frame["services__health"].tolist() == [1, pd.NA, 0, 1]
+    assert frame["services__legal"].tolist() == [1, pd.NA, 0, 0]
+    assert frame["services__other"].tolist() == [0, pd.NA, 1, 0]
+    assert str(frame["services__other"].dtype) == "Int64"
+
+
+def test_undeclared_choice_is_a_failure_naming_row_and_value():
+    raw = raw_table({"intro/resp_id": ["E1", "E2"], "economy/income": ["1", "2"],
+                     "support/services": ["health", "bribe"], "intro/name": ["A", "B"]},
+                    file="endline.csv")
+    failures = harmonize_round(raw, "endline", PROJECT, SERVICES).conversion_failures
+    assert failures[["source_row", "respondent_id", "column", "value"]].values.tolist() == [
+        [2, "E2", "services", "bribe"]]
+
+
+def test_select_multiple_absent_in_a_round_is_all_na():
+    raw = raw_table({"resp_id": ["B1"], "income": ["1"], "name": ["A"]})
+    result = harmonize_round(raw, "baseline", PROJECT, SERVICES)
+    assert "services" in result.absent_variables
+    assert result.frame[["services", "services__health"]].isna().all().all()

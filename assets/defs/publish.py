@@ -53,6 +53,7 @@ def published_outputs(context: dg.AssetExecutionContext,
     import pandas as pd
 
     from assets.comparison import headline_rows
+    from assets.harmonization_report import RoundSource, label_differences, variable_mapping
     from assets.microdata import data_dictionary
     from assets.notes import method_notes
     from assets.report import render_report
@@ -81,16 +82,29 @@ def published_outputs(context: dg.AssetExecutionContext,
     provenance = dict(run_id=context.run.run_id, code_version=code_version(project_dir),
                       created_at=datetime.now(UTC).isoformat(timespec="seconds"),
                       inputs=inputs, declarations=declarations)
+    sources = {r: RoundSource(columns=list(dict.fromkeys(c for f in inventories[r]
+                                                         for c in f["header"])),
+                              value_labels={k: v for f in inventories[r]
+                                            for k, v in f["value_labels"].items()})
+               for r in rounds}
+    mapping = variable_mapping(survey.codebook, sources)
+    # Declared personal columns are named nowhere in outputs/, not even in this report.
+    personal_rows = mapping["status"] == "personal_dropped"
+    mapping.loc[personal_rows, "source_column"] = "(personal, not read)"
+    labels = label_differences(survey.codebook, sources, project.special_codes)
     families = {i.id: i.family for i in survey.catalogue.indicators}
     notes = method_notes(project, survey.catalogue)
     tables = dict(comparison=comparison, estimates=estimates, families=families, notes=notes,
                   validation=validation, provenance=provenance)
     writers = {
+        "harmonisation.csv": lambda p: mapping.to_csv(p, index=False),
+        "label_differences.csv": lambda p: labels.to_csv(p, index=False),
         "comparison.csv": lambda p: comparison.to_csv(p, index=False),
         "indicator_estimates.csv": lambda p: estimates.to_csv(p, index=False),
         "validation_failures.csv": lambda p: failures.to_csv(p, index=False),
         "validation_summary.csv": lambda p: validation.to_csv(p, index=False),
-        "comparison.xlsx": lambda p: write_workbook(p, **tables),
+        "comparison.xlsx": lambda p: write_workbook(
+            p, **tables, harmonisation={"mapping": mapping, "labels": labels}),
         "report.html": lambda p: p.write_text(render_report(**tables, title=project.name),
                                               encoding="utf-8"),
         "microdata/responses.parquet": lambda p: pd.concat(
@@ -121,6 +135,9 @@ def published_outputs(context: dg.AssetExecutionContext,
         "files": dg.MetadataValue.json(json.loads(json.dumps(digests))),
         "headline": markdown(headline),
         "quarantined_rows": dg.MetadataValue.int(int(validation["quarantined"].sum())),
+        "label_differences": dg.MetadataValue.int(len(labels)),
+        "unmapped_source_columns": dg.MetadataValue.int(
+            int((mapping["status"] == "unmapped_source").sum())),
     })
 
 
