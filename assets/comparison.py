@@ -47,6 +47,12 @@ NUMERIC_PREFIXES = ("estimate_", "ci_", "change", "relative_", "statistic", "p_"
 RELATIVE_CHANGE_MIN_BASE = 5.0  # relative change is blank below a 5% (or 5-point) base
 
 
+def not_comparable(indicator, codebook: Codebook) -> list[str]:
+    """The variables of an indicator that the codebook declares not comparable between rounds."""
+    names = {name for names in indicator.variables().values() for name in names}
+    return [v.name for v in codebook.variables if v.name in names and not v.comparable]
+
+
 def compare_rounds(estimates: pd.DataFrame, respondents: pd.DataFrame, project: Project,
                    catalogue: IndicatorCatalogue, codebook: Codebook) -> pd.DataFrame:
     """One row per comparison x indicator x category x group, in the published contract."""
@@ -54,6 +60,8 @@ def compare_rounds(estimates: pd.DataFrame, respondents: pd.DataFrame, project: 
     labels = group_labels(codebook, catalogue)
     for comparison in project.comparisons:
         for indicator in catalogue.indicators:
+            if not_comparable(indicator, codebook):
+                continue  # kept out of the table; the notes say why
             if comparison.design == "panel":
                 cells = _panel_cells(respondents, indicator, comparison, labels, project)
             else:

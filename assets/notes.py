@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from schemas.declarations import Project
+from schemas.declarations import Codebook, Project
 from schemas.indicators import (
     Count,
     Distribution,
@@ -38,7 +38,8 @@ GENERAL = [
 ]
 
 
-def method_notes(project: Project, catalogue: IndicatorCatalogue) -> list[tuple[str, str]]:
+def method_notes(project: Project, catalogue: IndicatorCatalogue,
+                 codebook: Codebook | None = None) -> list[tuple[str, str]]:
     """(topic, rule) pairs: general rules, the project's settings, each indicator's rules."""
     notes = list(GENERAL)
     small = project.suppression
@@ -61,6 +62,23 @@ def method_notes(project: Project, catalogue: IndicatorCatalogue) -> list[tuple[
                                                          for c, k in codes.items())))
     for indicator in catalogue.indicators:
         notes.append((indicator.label, indicator_rule(indicator)))
+    if codebook is not None:
+        notes += comparability_notes(catalogue, codebook)
+    return notes
+
+
+def comparability_notes(catalogue: IndicatorCatalogue,
+                        codebook: Codebook) -> list[tuple[str, str]]:
+    """A note per indicator kept out of the comparison table: which variable changed, and how."""
+    notes = []
+    changed = {v.name: v for v in codebook.variables if not v.comparable}
+    for indicator in catalogue.indicators:
+        used = {n for names in indicator.variables().values() for n in names}
+        for name in sorted(used & set(changed)):
+            why = changed[name].comparability_note or "its scale or wording changed"
+            notes.append((f"Not compared: {indicator.label}",
+                          f"Estimated per round but not compared: variable {name!r} is "
+                          f"declared not comparable between rounds ({why})."))
     return notes
 
 

@@ -25,10 +25,10 @@ META_FIELDS = ("format", "file_label", "variable_labels", "user_missing", "value
 
 
 def cache_key(sha256: str, usecols: list[str] | None, encoding: str | None,
-              sheet: str | None) -> str:
+              sheet: str | None, layout: str | None = None) -> str:
     """The cache entry name of one parse of a file."""
     options = json.dumps([READER_VERSION, sorted(usecols) if usecols is not None else None,
-                          encoding, sheet])
+                          encoding, sheet, layout])
     return f"{sha256}-{hashlib.sha256(options.encode()).hexdigest()[:16]}"
 
 

@@ -12,12 +12,16 @@ from __future__ import annotations
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from assets.cells import as_text
 from assets.fingerprint import sha256_of
 from assets.platforms import canonical_meta, detect_platform, meta_columns
+
+if TYPE_CHECKING:
+    from assets.plain_text import PlainTextSpec
 
 __all__ = ["SOURCE_FILE", "SOURCE_ROW", "RawFile", "RawFileError", "as_text", "detect_format",
            "detect_platform", "file_columns", "read_raw_file", "read_round_files"]
@@ -85,10 +89,15 @@ def _is_xlsx(path: Path) -> bool:
         return False
 
 
-def file_columns(path: Path, encoding: str | None = None, sheet: str | None = None) -> list[str]:
+def file_columns(path: Path, encoding: str | None = None, sheet: str | None = None,
+                 plain_text: PlainTextSpec | None = None) -> list[str]:
     """The column names of a raw file, from its header or dictionary only (cheap)."""
-    fmt = detect_format(path)
+    fmt = plain_text.format if plain_text else detect_format(path)
     try:
+        if plain_text:
+            from assets.plain_text import header_of
+
+            return header_of(path, plain_text, _text_encoding(path, encoding))
         if fmt in STAT_FORMATS:
             from assets.stat_readers import stat_columns
 
@@ -99,6 +108,8 @@ def file_columns(path: Path, encoding: str | None = None, sheet: str | None = No
             return xlsx_columns(path, sheet)
         from assets.text_readers import read_header
 
+        if looks_whitespace_delimited(path, encoding):
+            return _parse(path, "", None, encoding, None).columns
         return read_header(path, encoding)[0]
     except RawFileError:
         raise
@@ -108,7 +119,8 @@ def file_columns(path: Path, encoding: str | None = None, sheet: str | None = No
 
 def read_raw_file(path: Path, name: str | None = None, usecols: list[str] | None = None,
                   encoding: str | None = None, sheet: str | None = None,
-                  cache_dir: Path | None = None) -> RawFile:
+                  cache_dir: Path | None = None,
+                  plain_text: PlainTextSpec | None = None) -> RawFile:
     """Parse one raw export into a text table with `source_file` and `source_row` columns.
 
     `usecols` limits the columns read (None: all); with `cache_dir`, a file already parsed
@@ -117,10 +129,11 @@ def read_raw_file(path: Path, name: str | None = None, usecols: list[str] | None
     from assets import raw_cache
 
     digest = sha256_of(path)
-    key = raw_cache.cache_key(digest, usecols, encoding, sheet)
+    key = raw_cache.cache_key(digest, usecols, encoding, sheet,
+                              plain_text.cache_id() if plain_text else None)
     raw = raw_cache.load(cache_dir, key, path) if cache_dir else None
     if raw is None:
-        raw = _parse(path, digest, usecols, encoding, sheet)
+        raw = _parse(path, digest, usecols, encoding, sheet, plain_text)
         if cache_dir:
             raw_cache.store(cache_dir, key, raw)
     frame = raw.frame
@@ -133,9 +146,16 @@ def read_raw_file(path: Path, name: str | None = None, usecols: list[str] | None
 
 
 def _parse(path: Path, digest: str, usecols: list[str] | None, encoding: str | None,
-           sheet: str | None) -> RawFile:
-    fmt = detect_format(path)
+           sheet: str | None, plain_text: PlainTextSpec | None = None) -> RawFile:
+    fmt = plain_text.format if plain_text else detect_format(path)
     try:
+        if plain_text:
+            from assets.plain_text import header_of, read_plain_text
+
+            used = _text_encoding(path, encoding)
+            frame = read_plain_text(path, plain_text, usecols, used)
+            return RawFile(path=path, sha256=digest, format=fmt, frame=frame,
+                           columns=header_of(path, plain_text, used), encoding=used)
         if fmt in STAT_FORMATS:
             from assets.stat_readers import read_stat_file
 
@@ -154,6 +174,10 @@ def _parse(path: Path, digest: str, usecols: list[str] | None, encoding: str | N
                            columns=book.columns, sheet=book.sheet)
         from assets.text_readers import read_delimited
 
+        if looks_whitespace_delimited(path, encoding):
+            from assets.plain_text import PlainTextSpec
+
+            return _parse(path, digest, usecols, encoding, sheet, PlainTextSpec("whitespace"))
         text = read_delimited(path, usecols, encoding)
         return RawFile(path=path, sha256=digest, format=fmt, frame=text.frame,
                        columns=text.columns, encoding=text.encoding)
@@ -161,6 +185,24 @@ def _parse(path: Path, digest: str, usecols: list[str] | None, encoding: str | N
         raise
     except Exception as exc:  # the reader libraries raise many types; name the file
         raise RawFileError(_message(path, fmt, exc)) from exc
+
+
+def _text_encoding(path: Path, declared: str | None) -> str:
+    from assets.text_readers import sniff_encoding
+
+    with path.open("rb") as handle:
+        return sniff_encoding(handle.read(1 << 20), declared)
+
+
+def looks_whitespace_delimited(path: Path, encoding: str | None = None) -> bool:
+    """A text file whose header has no delimiter but several blank-separated names."""
+    from assets.text_readers import CSV_DELIMITERS
+
+    with path.open("rb") as handle:
+        first = handle.readline(1 << 16).decode(encoding or "utf-8", "replace")
+    first = first.lstrip("\ufeff").strip()
+    return (len(first.split()) > 1 and not any(d in first for d in CSV_DELIMITERS)
+            and '"' not in first)
 
 
 def _message(path: Path, fmt: str, exc: Exception) -> str:
@@ -171,33 +213,45 @@ def _message(path: Path, fmt: str, exc: Exception) -> str:
 
 
 def read_round_files(files: list[Path], usecols_of=None, encoding: str | None = None,
-                     sheet: str | None = None,
-                     cache_dir: Path | None = None) -> tuple[pd.DataFrame, list[dict]]:
+                     sheet: str | None = None, cache_dir: Path | None = None,
+                     plain_text: PlainTextSpec | None = None,
+                     row_filter=None) -> tuple[pd.DataFrame, list[dict]]:
     """Parse a round's files into one text table; also return each file's inventory entry.
 
     `usecols_of(columns)` chooses the columns to read from a file's header (None: all); the
     platform's meta columns are always read and added as canonical `meta:` columns.
+    `row_filter(frame, raw)` -> (mask, counts) keeps the round's rows of a shared file; the
+    inventory's `rows` are then the round's rows and the counts say where the others went.
     """
     if not files:
         raise RawFileError("no raw files to read")
     parsed, frames = [], []
     for path in files:
-        header = file_columns(path, encoding, sheet)
+        header = file_columns(path, encoding, sheet, plain_text)
         platform = detect_platform(header)
         meta_sources = meta_columns(platform, header)
         usecols = None
         if usecols_of is not None:
             usecols = list(dict.fromkeys([*usecols_of(header), *meta_sources.values()]))
         raw = read_raw_file(path, usecols=usecols, encoding=encoding, sheet=sheet,
-                            cache_dir=cache_dir)
+                            cache_dir=cache_dir, plain_text=plain_text)
         meta = canonical_meta(raw.frame, platform)
         for row, value in zip(meta.unparsed["row"], meta.unparsed["value"], strict=True):
             raw.warnings.append(f"row {int(raw.frame.loc[row, SOURCE_ROW])}: submission time "
                                 f"{value!r} is not a date; meta:submitted_at left empty")
-        frames.append(pd.concat([raw.frame, meta.frame.add_prefix(META_PREFIX)], axis=1))
-        parsed.append((raw, platform))
+        frame = pd.concat([raw.frame, meta.frame.add_prefix(META_PREFIX)], axis=1)
+        counts: dict = {}
+        if row_filter is not None:
+            try:
+                mask, counts = row_filter(frame, raw)
+            except ValueError as exc:
+                raise RawFileError(str(exc)) from exc
+            frame = frame[mask.to_numpy()]
+        frames.append(frame)
+        parsed.append((raw, platform, len(frame), counts))
     frame = pd.concat(frames, ignore_index=True)
-    return frame, [inventory_entry(raw) | {"platform": platform} for raw, platform in parsed]
+    return frame, [inventory_entry(raw) | {"platform": platform, "rows": rows} | counts
+                   for raw, platform, rows, counts in parsed]
 
 
 def inventory_entry(raw: RawFile) -> dict:

@@ -35,18 +35,66 @@ class Strict(BaseModel):
 
 
 # ---------------------------------------------------------------- project.yaml
-class RoundDeclaration(Strict):
-    """One survey round; its files are globs under raw/<name>/.
+class FixedColumnDeclaration(Strict):
+    """One field of a fixed-width record: 1-based first and last character, inclusive."""
 
-    `encoding` overrides the sniffed encoding of text exports (e.g. cp1251); `sheet` names the
-    XLSX sheet to read (the first by default; KoboToolbox puts repeat groups on later sheets).
+    name: str
+    start: int = Field(ge=1)
+    end: int = Field(ge=1)
+    type: Literal["string", "numeric"] = "string"
+
+
+class PlainTextDeclaration(Strict):
+    """How to read plain-text data: whitespace-delimited with a header, or fixed-width.
+
+    A fixed-width file takes its positions from `columns` or from a `layout_file` (CSV with
+    name, start, end[, type], relative to project.yaml). `missing` lists the tokens that mean
+    missing (`.` and empty by default; add `NA`, `-9` as the archive uses them).
+    """
+
+    format: Literal["whitespace", "fixed_width"]
+    missing: list[str] = [".", ""]
+    columns: list[FixedColumnDeclaration] = []
+    layout_file: str | None = None
+
+    @model_validator(mode="after")
+    def _positions_are_declared_once(self) -> PlainTextDeclaration:
+        if self.format == "fixed_width" and bool(self.columns) == bool(self.layout_file):
+            raise ValueError("a fixed_width file needs either `columns` or `layout_file`")
+        if self.format == "whitespace" and (self.columns or self.layout_file):
+            raise ValueError("a whitespace file names its columns in its header line")
+        return self
+
+
+class RoundDeclaration(Strict):
+    """One survey round and where its rows come from.
+
+    layout `separate` (the default): the round's own files, globs under raw/<name>/.
+    `long`: a pooled file of several rounds (globs under raw/), this round being the rows whose
+    `round_column` holds `round_value` (the code or its value label).
+    `wide`: one row per respondent with a column per round (globs under raw/); the codebook
+    names each round's column. `encoding` overrides the sniffed encoding of text exports;
+    `sheet` names the XLSX sheet (the first by default); `plain_text` reads archive ASCII.
     """
 
     name: Identifier
     label: str
     files: list[str] = Field(min_length=1)
+    layout: Literal["separate", "long", "wide"] = "separate"
+    round_column: str | None = None
+    round_value: str | None = None
     encoding: str | None = None
     sheet: str | None = None
+    plain_text: PlainTextDeclaration | None = None
+
+    @model_validator(mode="after")
+    def _round_column_for_long_files(self) -> RoundDeclaration:
+        pooled = self.round_column is not None and self.round_value is not None
+        if self.layout == "long" and not pooled:
+            raise ValueError("a `long` round needs `round_column` and `round_value`")
+        if self.layout != "long" and (self.round_column or self.round_value):
+            raise ValueError("`round_column` / `round_value` apply to `layout: long` only")
+        return self
 
     @field_validator("encoding")
     @classmethod
@@ -71,7 +119,7 @@ class ComparisonDeclaration(Strict):
     name: Identifier
     first: str
     second: str
-    design: Literal["independent", "panel"] = "independent"
+    design: Literal["independent", "panel"]
 
 
 class SamplingDesign(Strict):
@@ -111,6 +159,24 @@ class Project(Strict):
     alpha: float = Field(0.05, gt=0, lt=0.5)
     suppression: Suppression = Suppression()
     sampling_design: SamplingDesign | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_designs(cls, data: object) -> object:
+        """A comparison without a design is `panel` between rounds of one wide file."""
+        if not isinstance(data, dict):
+            return data
+        rounds = {r.get("name"): r for r in data.get("rounds") or [] if isinstance(r, dict)}
+        comparisons = []
+        for comparison in data.get("comparisons") or []:
+            if isinstance(comparison, dict) and "design" not in comparison:
+                first = rounds.get(comparison.get("first")) or {}
+                second = rounds.get(comparison.get("second")) or {}
+                wide = (first.get("layout") == second.get("layout") == "wide"
+                        and first.get("files") == second.get("files"))
+                comparison = {**comparison, "design": "panel" if wide else "independent"}
+            comparisons.append(comparison)
+        return {**data, "comparisons": comparisons} if comparisons else data
 
     @model_validator(mode="after")
     def _rounds_are_known(self) -> Project:
@@ -159,6 +225,8 @@ class Variable(Strict):
     labels: str | dict[str, str] | None = None
     range: tuple[float, float] | None = None
     missing_codes: str | None = None
+    comparable: bool = True
+    comparability_note: str = ""
     sources: dict[str, SourceColumn | None]
 
     @field_validator("sources", mode="before")

@@ -13,15 +13,22 @@ def raw_responses(context: dg.AssetExecutionContext, paths: SurveyPaths) -> dg.M
     """Raw survey exports of one round, every cell as text, with source file and row."""
     # Only the columns the codebook needs are read (never personal ones), and each file's
     # parse is cached as Parquet by content, so an unchanged file is not parsed again.
-    from assets.harmonize import needed_columns
+    from assets.plain_text import plain_text_spec
     from assets.readers import read_round_files
+    from assets.round_layout import round_rows, rounds_sharing, shared_usecols
 
     survey = paths.survey()
+    codebook = survey.codebook
     round_decl = next(r for r in survey.project.rounds if r.name == context.partition_key)
+    sharing = rounds_sharing(survey.project, round_decl)
     frame, inventory = read_round_files(
         paths.round_files(round_decl),
-        usecols_of=lambda header: needed_columns(survey.codebook, round_decl.name, header),
-        encoding=round_decl.encoding, sheet=round_decl.sheet, cache_dir=paths.raw_cache)
+        usecols_of=lambda header: shared_usecols(codebook, sharing, header),
+        encoding=round_decl.encoding, sheet=round_decl.sheet, cache_dir=paths.raw_cache,
+        plain_text=(plain_text_spec(round_decl.plain_text, survey.project_file.parent)
+                    if round_decl.plain_text else None),
+        row_filter=lambda rows, raw: round_rows(rows, round_decl, sharing, codebook,
+                                                raw.value_labels, raw.path.name))
     path = paths.table("raw_responses", round_decl.name)
     write_table(frame, path)
     write_json(paths.table("raw_responses", round_decl.name, "json"), inventory)

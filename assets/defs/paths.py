@@ -37,8 +37,9 @@ class SurveyPaths(dg.ConfigurableResource):
         return load_survey(self.project_file)
 
     def round_files(self, round_decl: RoundDeclaration) -> list[Path]:
-        """The raw files of a round: its declared globs under raw/<round>/, sorted."""
-        folder = Path(self.raw_dir) / round_decl.name
+        """The raw files of a round: its globs under raw/<round>/ (raw/ for long, wide), sorted."""
+        shared = round_decl.layout in ("long", "wide")
+        folder = Path(self.raw_dir) if shared else Path(self.raw_dir) / round_decl.name
         files = sorted({p for pattern in round_decl.files for p in folder.glob(pattern)
                         if p.is_file() and not p.name.startswith(".")})
         if not files:

@@ -23,6 +23,7 @@ INVENTORY_KEYS = ("file", "sha256", "format", "platform", "rows", "columns", "fi
 def personal_probe(paths: SurveyPaths, survey: Survey) -> tuple[set[str], set[str]]:
     """The raw files' personal values and the personal column names (source and canonical)."""
     from assets.columns import resolve_column
+    from assets.plain_text import plain_text_spec
     from assets.readers import file_columns, read_raw_file
 
     values: set[str] = set()
@@ -33,12 +34,15 @@ def personal_probe(paths: SurveyPaths, survey: Survey) -> tuple[set[str], set[st
         names.update(declared)
         # Ingest never reads personal columns; the probe reads them (through the cache) only
         # to know which values must not appear in outputs/.
+        spec = (plain_text_spec(round_decl.plain_text, survey.project_file.parent)
+                if round_decl.plain_text else None)
         for path in paths.round_files(round_decl):
-            header = file_columns(path, round_decl.encoding, round_decl.sheet)
+            header = file_columns(path, round_decl.encoding, round_decl.sheet, spec)
             columns = [c for d in declared if (c := resolve_column(d, header))]
             if columns:
                 raw = read_raw_file(path, usecols=columns, encoding=round_decl.encoding,
-                                    sheet=round_decl.sheet, cache_dir=paths.raw_cache)
+                                    sheet=round_decl.sheet, cache_dir=paths.raw_cache,
+                                    plain_text=spec)
                 values |= personal_values(raw.frame, columns)
     return values, names
 
@@ -93,7 +97,7 @@ def published_outputs(context: dg.AssetExecutionContext,
     mapping.loc[personal_rows, "source_column"] = "(personal, not read)"
     labels = label_differences(survey.codebook, sources, project.special_codes)
     families = {i.id: i.family for i in survey.catalogue.indicators}
-    notes = method_notes(project, survey.catalogue)
+    notes = method_notes(project, survey.catalogue, survey.codebook)
     tables = dict(comparison=comparison, estimates=estimates, families=families, notes=notes,
                   validation=validation, provenance=provenance)
     writers = {
