@@ -77,3 +77,104 @@ def draft_codebook(rounds: dict[str, list[RawFile]]) -> str:
     rest = yaml.safe_dump(unmatched, sort_keys=False, allow_unicode=True, width=100)
     unmatched_block = ("\n# --- unmatched: map or delete\n" + rest) if unmatched else ""
     return header + body + unmatched_block
+
+
+UNTAGGED = "base"  # the round of a wide file's columns without a round tag
+ROUND_COLUMN_NAMES = re.compile(r"^(round|wave|survey_round|survey_wave|phase|period|time)$",
+                                re.IGNORECASE)
+# Per-round name patterns of wide files, as (regex with stem and tag groups, tag order).
+ROUND_TAGS: list[tuple[re.Pattern[str], list[str]]] = [
+    (re.compile(r"^(?P<stem>.+)_(?P<tag>bl|ml|el)$", re.IGNORECASE), ["bl", "ml", "el"]),
+    (re.compile(r"^(?P<stem>.+)_(?P<tag>baseline|midline|endline)$", re.IGNORECASE),
+     ["baseline", "midline", "endline"]),
+    (re.compile(r"^(?P<stem>.+)_(?P<tag>\d+[my])$", re.IGNORECASE), None),
+    (re.compile(r"^(?P<tag>w\d+)_(?P<stem>.+)$", re.IGNORECASE), None),
+    (re.compile(r"^(?P<stem>.*[a-z_])(?P<tag>[12])$", re.IGNORECASE), ["1", "2"]),
+]
+
+
+def _tag_order(tag: str) -> tuple[float, str]:
+    if tag == UNTAGGED:
+        return -1.0, tag
+    number = re.match(r"w?(\d+)([my]?)", tag, re.IGNORECASE)
+    if number:  # 6m before 1y: months, years in months
+        value = float(number.group(1)) * (12 if number.group(2).lower() == "y" else 1)
+        return value, tag
+    return 0.0, tag
+
+
+def _round_name(tag: str) -> str:
+    name = canonical_name(tag)
+    return f"round_{name[2:]}" if name.startswith("v_") else name
+
+
+def round_column_candidates(raw: RawFile) -> list[str]:
+    """Columns that look like a round indicator of a pooled (long) file."""
+    columns = [c for c in raw.frame.columns if c not in (SOURCE_FILE, SOURCE_ROW)]
+    return [c for c in columns if ROUND_COLUMN_NAMES.match(c)
+            and 2 <= raw.frame[c].nunique() <= 6]
+
+
+def wide_round_columns(columns: list[str]) -> tuple[list[str], dict[str, dict[str, str]]]:
+    """The round tags of a wide file and, per stem, its column in each round (best pattern)."""
+    best: tuple[list[str], dict[str, dict[str, str]]] = ([], {})
+    for pattern, order in ROUND_TAGS:
+        stems: dict[str, dict[str, str]] = {}
+        for column in columns:
+            match = pattern.match(column)
+            if match:
+                stems.setdefault(match.group("stem"), {})[match.group("tag").lower()] = column
+        stems = {s: tags for s, tags in stems.items() if len(tags) >= 2}
+        for stem, found in stems.items():
+            if stem in columns:  # `empowered` beside `empowered_6m`, `empowered_1y`: round 0
+                found[UNTAGGED] = stem
+        known = order or []
+        tags = sorted({t for found in stems.values() for t in found},
+                      key=lambda t, known=known: ((known.index(t) if t in known else -1), "")
+                      if known else _tag_order(t))
+        if len(stems) > len(best[1]):
+            best = (tags, stems)
+    return best
+
+
+def draft_single_file(raw: RawFile) -> str:
+    """A draft codebook and round declarations for one file holding several rounds."""
+    columns = [c for c in raw.frame.columns if c not in (SOURCE_FILE, SOURCE_ROW)]
+    pooled = round_column_candidates(raw)
+    if pooled:
+        column = pooled[0]
+        labels = raw.value_labels.get(column, {})
+        values = sorted(raw.frame[column].dropna().unique(), key=_tag_order)
+        rounds = {_round_name(labels.get(v, v)): v for v in values}
+        sources = {c: dict.fromkeys(rounds, c) for c in columns if c != column}
+        declaration = [{"name": name, "label": name, "files": [raw.path.name], "layout": "long",
+                        "round_column": column, "round_value": value}
+                       for name, value in rounds.items()]
+        how = f"a pooled (long) file: column {column!r} says the round"
+    else:
+        tags, stems = wide_round_columns(columns)
+        if not stems:
+            raise ValueError(f"{raw.path}: no round column and no per-round column names "
+                             "(_bl/_el, _baseline/_endline, _6m/_1y, w1_/w2_, trailing 1/2)")
+        rounds = {_round_name(t): t for t in tags}
+        tagged = {c for found in stems.values() for c in found.values()}
+        sources = {stem: {r: found.get(t) for r, t in rounds.items()}
+                   for stem, found in stems.items()}
+        sources |= {c: dict.fromkeys(rounds, c) for c in columns if c not in tagged}
+        declaration = [{"name": name, "label": name, "files": [raw.path.name], "layout": "wide"}
+                       for name in rounds]
+        how = f"a wide file: per-round columns tagged {list(rounds.values())}"
+    variables = []
+    for stem, by_round in sources.items():
+        column = next(c for c in by_round.values() if c)
+        entry = _variable(canonical_name(stem), column, [raw])
+        entry["sources"] = by_round
+        variables.append(entry)
+    header = (f"# Draft codebook for {raw.path.name}, read as {how}.\n# Review it: confirm the "
+              "rounds, map or delete absent (null) sources, check codes.\n# Proposed rounds "
+              "for project.yaml:\n")
+    proposal = "".join(f"#   {line}\n" for line in yaml.safe_dump(
+        {"rounds": declaration}, sort_keys=False, allow_unicode=True).splitlines())
+    body = yaml.safe_dump({"variables": variables}, sort_keys=False, allow_unicode=True,
+                          width=100)
+    return header + proposal + body

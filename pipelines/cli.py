@@ -4,6 +4,7 @@
   validate [--round NAME ...]        ingest, harmonise and validate only; print what failed
   inspect FILE [--json]              what a raw file holds (format, platform, variables)
   codebook draft DIR [DIR ...]       draft a codebook from raw/<round>/ folders
+  codebook draft FILE                 ... or from one pooled (long) or wide panel file
   codebook to-xlsx [CODEBOOK] OUT    the codebook as a workbook, for consultants who use Excel
   codebook from-xlsx XLSX --out YAML the workbook back as codebook YAML (checked)
 """
@@ -146,10 +147,23 @@ def inspect(file: Path, as_json: bool, encoding: str | None = None,
 
 
 def draft(folders: list[Path], out: Path | None) -> int:
-    """Write a draft codebook for the rounds in the given folders (round name = folder name)."""
+    """Write a draft codebook for the rounds in the given folders (round name = folder name).
+
+    Given one file instead, propose its rounds: a pooled file's round column, or a wide file's
+    per-round column names (`_bl`/`_el`, `_6m`/`_1y`, `w1_`/`w2_`, trailing 1/2).
+    """
     from assets.codebook_draft import draft_codebook
     from assets.readers import RawFileError, read_raw_file
 
+    if len(folders) == 1 and folders[0].is_file():  # one file holding several rounds
+        from assets.codebook_draft import draft_single_file
+
+        try:
+            text = draft_single_file(read_raw_file(folders[0]))
+        except (RawFileError, ValueError) as error:
+            print(error, file=sys.stderr)
+            return 1
+        return _write_draft(text, out)
     rounds = {}
     for folder in folders:
         files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
@@ -161,7 +175,10 @@ def draft(folders: list[Path], out: Path | None) -> int:
         except RawFileError as error:
             print(error, file=sys.stderr)
             return 1
-    text = draft_codebook(rounds)
+    return _write_draft(draft_codebook(rounds), out)
+
+
+def _write_draft(text: str, out: Path | None) -> int:
     if out is None:
         print(text, end="")
     else:
@@ -252,7 +269,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_argument("--sheet", help="XLSX sheet (the first by default)")
     codebook = commands.add_parser("codebook", help="codebook tools")
     codebook_commands = codebook.add_subparsers(dest="codebook_command", required=True)
-    sub = codebook_commands.add_parser("draft", help="draft a codebook from raw/<round>/ folders")
+    sub = codebook_commands.add_parser("draft", help="draft a codebook from raw/<round>/ "
+                                       "folders, or from one file holding several rounds")
     sub.add_argument("folders", type=Path, nargs="+")
     sub.add_argument("--out", type=Path, help="write here instead of printing")
     sub = codebook_commands.add_parser("to-xlsx", help="the codebook as an XLSX workbook")
