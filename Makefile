@@ -6,7 +6,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 export UV_PYTHON := $(CURDIR)/$(VENV)/bin/python
 
-.PHONY: run test install lint sample dev clean
+.PHONY: run test install lint sample dev bench clean
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed (found %s); set PYTHON=python3.11" % sys.version.split()[0])'
@@ -31,6 +31,9 @@ sample: install  ## re-create the synthetic sample in raw/ (byte for byte)
 
 dev: install  ## the Dagster UI on http://127.0.0.1:3000
 	$(VENV)/bin/dg dev
+
+bench: install  ## ingest benchmark on 100k synthetic rows per round -> benchmarks/results/
+	$(VENV)/bin/python -m benchmarks.ingest --rows 100000
 
 clean:
 	rm -rf .work .dagster $(VENV)

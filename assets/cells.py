@@ -53,14 +53,16 @@ def _number_text(values: pd.Series) -> pd.Series:
     import pyarrow.compute as pc
 
     numbers = values.astype("float64").to_numpy()
-    text = np.full(len(numbers), None, dtype=object)
     integral = np.isfinite(numbers) & (np.floor(numbers) == numbers) & (np.abs(numbers) < 2.0**63)
-    # Integral cells (the bulk of survey data: codes, counts) go through int64 in one step;
-    # the few fractional cells take Python's repr, the same text as as_text gives.
-    text[integral] = pc.cast(pa.array(numbers[integral].astype(np.int64)), pa.string()).to_numpy(
-        zero_copy_only=False)
-    other = ~integral & ~np.isnan(numbers)
-    text[other] = [repr(float(x)) for x in numbers[other]]
+    # Integral cells (the bulk of survey data: codes, counts) go through int64 in one Arrow
+    # cast; the few fractional cells take Python's repr, the same text as as_text gives.
+    ints = np.where(integral, numbers, 0).astype(np.int64)
+    text = pc.cast(pa.array(ints, mask=~integral), pa.string())
+    other = np.flatnonzero(~integral & ~np.isnan(numbers))
+    if len(other):
+        filled = text.to_numpy(zero_copy_only=False)
+        filled[other] = [repr(float(x)) for x in numbers[other]]
+        text = pa.array(filled, type=pa.string())
     return pd.Series(pd.array(text, dtype="string"), index=values.index)
 
 
