@@ -141,11 +141,21 @@ def score_mean(people: pd.DataFrame, indicator: MeanScore) -> pd.DataFrame:
     return pd.concat(rows)
 
 
+def first_excluding_kind(kinds: pd.DataFrame, excludes: list[str]) -> pd.Series:
+    """Per person, the first item's kind that takes them out of the denominator (else NA)."""
+    # Column by column: a row-wise bfill on text columns transposes the frame (minutes at 100k).
+    masked = kinds.where(kinds.isin(excludes))
+    first = masked.iloc[:, 0]
+    for column in masked.columns[1:]:
+        first = first.fillna(masked[column])
+    return first
+
+
 def score_prevalence(people: pd.DataFrame, indicator: Prevalence) -> pd.DataFrame:
     """1/0 per respondent in the denominator; excluded kinds get no value and say why."""
     names = [indicator.variable] if indicator.variable else indicator.items
     kinds = pd.DataFrame({n: _kind(people, n) for n in names}, index=people.index)
-    excluded_by = kinds.where(kinds.isin(indicator.denominator_excludes)).bfill(axis=1).iloc[:, 0]
+    excluded_by = first_excluding_kind(kinds, indicator.denominator_excludes)
     yes = pd.DataFrame({n: people[n].isin(indicator.yes).fillna(False) for n in names})
     hits = yes.sum(axis=1) >= (indicator.at_least or 1)
     excluded = excluded_by.notna()
@@ -161,7 +171,7 @@ def score_prevalence(people: pd.DataFrame, indicator: Prevalence) -> pd.DataFram
 def score_count(people: pd.DataFrame, indicator: Count) -> pd.DataFrame:
     """Number of items answered yes (don't know = not yes); excluded kinds take a person out."""
     kinds = pd.DataFrame({n: _kind(people, n) for n in indicator.items}, index=people.index)
-    excluded_by = kinds.where(kinds.isin(indicator.denominator_excludes)).bfill(axis=1).iloc[:, 0]
+    excluded_by = first_excluding_kind(kinds, indicator.denominator_excludes)
     total = sum(people[n].isin(indicator.yes).fillna(False).astype(float)
                 for n in indicator.items)
     excluded = excluded_by.notna()
