@@ -14,6 +14,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.config import ValidationDepth, config_context
 
+from assets.cross_field import cross_field_failures
 from assets.harmonize import FAILURE_COLUMNS, PROVENANCE, ROUND, published_variables
 from assets.readers import SOURCE_FILE, SOURCE_ROW
 from schemas.declarations import Codebook, Project
@@ -83,6 +84,8 @@ def validate_round(harmonized: pd.DataFrame, conversion_failures: pd.DataFrame,
             response_schema(project, codebook).validate(candidates, lazy=True)
         except pa.errors.SchemaErrors as errors:
             failures.append(_pandera_failures(errors.failure_cases, frame, ids))
+    failures.append(cross_field_failures(candidates, project.validation.rules,
+                                         project.respondent_id))
     found = [f for f in failures if len(f)]
     table = (pd.concat(found, ignore_index=True).reindex(columns=FAILURE_COLUMNS) if found
              else _empty_failures())

@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from schemas.indicators import IndicatorCatalogue
+from schemas.validation_rules import Validation
 from schemas.yaml_source import DeclarationError, SourceDocument, load_yaml, validate_document
 
 DEFAULT_PROJECT_FILE = Path(__file__).resolve().parent / "survey" / "project.yaml"
@@ -159,6 +160,7 @@ class Project(Strict):
     alpha: float = Field(0.05, gt=0, lt=0.5)
     suppression: Suppression = Suppression()
     sampling_design: SamplingDesign | None = None
+    validation: Validation = Validation()
 
     @model_validator(mode="before")
     @classmethod
@@ -328,11 +330,41 @@ def load_survey(project_file: str | Path | None = None) -> Survey:
             raise DeclarationError(
                 f"{project_file}: sampling_design.{role}: {name!r} is not a codebook variable",
                 path=project_file, key=f"sampling_design.{role}")
+    _check_validation(project, codebook, project_file)
     if project.respondent_id not in {v.name for v in codebook.variables}:
         raise DeclarationError(
             f"{project_file}: respondent_id: {project.respondent_id!r} is not a codebook variable",
             path=project_file, key="respondent_id")
     return Survey(project_file, project, codebook, catalogue)
+
+
+def _check_validation(project: Project, codebook: Codebook, project_file: Path) -> None:
+    """Rules and fieldwork name known, non-personal variables; ranges only on numbers."""
+    variables = {v.name: v for v in codebook.columns()}
+    validation = project.validation
+    named = [(f"validation.rules.{i}.when.{name}", name)
+             for i, rule in enumerate(validation.rules) for name in rule.when]
+    named += [(f"validation.rules.{i}.then.{name}", name)
+              for i, rule in enumerate(validation.rules) for name in rule.then]
+    fieldwork = validation.fieldwork
+    named += [(f"validation.fieldwork.{role}", name) for role in ("enumerator", "start", "end",
+                                                                  "form_version")
+              if (name := getattr(fieldwork, role)) is not None]
+    named += [("validation.fieldwork.outliers", name) for name in fieldwork.outliers]
+    named += [(f"validation.fieldwork.scales.{scale}", name)
+              for scale, items in fieldwork.scales.items() for name in items]
+    for key, name in named:
+        if name not in variables or variables[name].personal:
+            raise DeclarationError(f"{project_file}: {key}: {name!r} is not a (non-personal) "
+                                   "codebook variable", path=project_file, key=key)
+    for i, rule in enumerate(validation.rules):
+        for name, requirement in rule.then.items():
+            if requirement.range is not None and variables[name].type not in ("integer",
+                                                                               "number"):
+                key = f"validation.rules.{i}.then.{name}.range"
+                raise DeclarationError(f"{project_file}: {key}: a range needs a numeric "
+                                       f"variable; {name!r} is {variables[name].type}",
+                                       path=project_file, key=key)
 
 
 def _fail(doc: SourceDocument, loc: tuple[str | int, ...], message: str) -> DeclarationError:
