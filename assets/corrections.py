@@ -101,6 +101,8 @@ def read_declared_csv(path: Path, required: Sequence[str],
         raise declaration_error(path, 1, None, "missing header (expected the columns "
                                 f"{', '.join(required)})")
     header = [c.strip().lower() for c in records[0][1]]
+    while header[-1] == "":  # Excel keeps empty columns right of the table
+        header.pop()
     allowed = [*required, *optional]
     if len(header) == 1 and (separator := next((s for s in ";\t" if s in header[0]), None)):
         raise declaration_error(path, 1, None, f"the header is split by {separator!r}: the "
@@ -224,7 +226,7 @@ def apply_corrections(frame: pd.DataFrame, corrections: pd.DataFrame, round_name
     todo = todo.sort_values("line").reset_index(drop=True)
     out = frame.copy()
     status = pd.Series("", index=todo.index, dtype=object)
-    position = _positions(frame, todo)
+    position = row_positions(frame, todo)
     status[position < 0] = ROW_NOT_FOUND
     status[(status == "") & ~todo["column"].isin(frame.columns)] = COLUMN_NOT_FOUND
     status[(status == "") & ~_same_ids(frame, todo, position, project, codebook)] = ID_MISMATCH
@@ -282,8 +284,8 @@ class _NewValues:
                           {k: pick(v) for k, v in self.extra.items()})
 
 
-def _positions(frame: pd.DataFrame, todo: pd.DataFrame) -> np.ndarray:
-    """Position in `frame` of each correction's (source_file, source_row), -1 when absent."""
+def row_positions(frame: pd.DataFrame, todo: pd.DataFrame) -> np.ndarray:
+    """Position in `frame` of each (source_file, source_row) of `todo`, -1 when absent."""
     hit = (frame[SOURCE_FILE].isin(todo[SOURCE_FILE].dropna().unique())
            & frame[SOURCE_ROW].isin(todo[SOURCE_ROW].dropna().unique())).to_numpy(bool)
     found: dict[tuple[str, int], int] = {}

@@ -38,6 +38,7 @@ from assets.corrections import (
     positive_row,
     read_declared_csv,
     required_cell,
+    row_positions,
     typed_table,
 )
 from assets.harmonize import META_PREFIX, PROVENANCE, ROUND, kind_column
@@ -75,14 +76,15 @@ def find_duplicates(frame: pd.DataFrame, id_column: str, ignore: list[str]) -> p
         raise KeyError(f"respondent id column {id_column!r} is not in the frame")
     data = frame.reset_index(drop=True)
     content = content_columns(data, ignore)
-    exact = data.duplicated(subset=content, keep="first").to_numpy()
+    rows = np.flatnonzero(data.duplicated(subset=content, keep=False).to_numpy())
+    exact = np.zeros(len(data), bool)
     parts = []
-    if exact.any():
-        involved = data.duplicated(subset=content, keep=False).to_numpy()
-        rows = np.flatnonzero(involved)
-        first = _first_of_groups(data.iloc[rows].groupby(content, dropna=False, sort=False)
+    if len(rows):  # one pass over the whole frame; the rest works on the repeated rows only
+        repeated = data.iloc[rows]
+        later = repeated.duplicated(subset=content, keep="first").to_numpy()
+        exact[rows[later]] = True
+        first = _first_of_groups(repeated.groupby(content, dropna=False, sort=False)
                                  .ngroup().to_numpy(), rows)
-        later = exact[rows]
         parts.append((EXACT, rows[later], first[later], None))
     ids = data[id_column]
     candidates = np.flatnonzero(~exact & ids.notna().to_numpy())
@@ -186,19 +188,16 @@ def load_resolution(path: Path, rounds: list[str]) -> pd.DataFrame:
 def apply_resolution(frame: pd.DataFrame, resolution: pd.DataFrame, round_name: str,
                      id_column: str) -> ResolvedDuplicates:
     """Apply this round's resolutions: drop rows (returned with reasons), give new ids, log."""
+    if id_column not in frame.columns:
+        raise KeyError(f"respondent id column {id_column!r} is not in the frame")
     todo = resolution[resolution[ROUND].eq(round_name).fillna(False).to_numpy(bool)]
     todo = todo.sort_values("line").reset_index(drop=True)
     data = frame.reset_index(drop=True)
-    keys = pd.MultiIndex.from_arrays([data[SOURCE_FILE].astype("string"),
-                                      data[SOURCE_ROW].astype("Int64")])
-    wanted = pd.MultiIndex.from_arrays([todo[SOURCE_FILE].astype("string"),
-                                        todo[SOURCE_ROW].astype("Int64")])
-    found = keys.isin(wanted)
-    first = {k: i for i, k in zip(np.flatnonzero(found)[::-1], keys[found][::-1], strict=True)}
-    position = np.array([first.get(k, -1) for k in wanted], dtype=np.int64)
+    position = row_positions(data, todo)
     status = np.where(position < 0, "row_not_found", "applied").astype(object)
-    ids = data[id_column] if id_column in data.columns else pd.Series(pd.NA, index=data.index)
-    current = [ids.iloc[p] if p >= 0 else pd.NA for p in position]
+    ids = data[id_column]
+    current = [str(ids.iloc[p]) if p >= 0 and not pd.isna(ids.iloc[p]) else None
+               for p in position]
     out = data.copy()
     change = (todo["action"].eq("new_id").fillna(False).to_numpy(bool)) & (position >= 0)
     if change.any():
@@ -226,10 +225,9 @@ def apply_resolution(frame: pd.DataFrame, resolution: pd.DataFrame, round_name: 
                           zip(todo.loc[drop, "reason"], todo.loc[drop, "who"], strict=True)]
     kept = np.ones(len(out), bool)
     kept[position[drop]] = False
-    log = todo.assign(respondent_id=pd.array(current, dtype="string") if len(todo) else
-                      pd.array([], dtype="string"),
-                      status=pd.array(status, dtype="string")).reindex(
-        columns=RESOLUTION_LOG_COLUMNS)
+    log = todo.assign(respondent_id=pd.array(current, dtype="string"),
+                      status=pd.array(status.tolist(), dtype="string"))
+    log = log.reindex(columns=RESOLUTION_LOG_COLUMNS)
     return ResolvedDuplicates(out[kept].reset_index(drop=True), dropped.reset_index(drop=True),
                               log)
 

@@ -224,7 +224,7 @@ def _provenance(provenance: dict) -> str:
 
 def render_report(*, comparison: pd.DataFrame, estimates: pd.DataFrame, families: dict[str, str],
                   notes: list[tuple[str, str]], validation: pd.DataFrame,
-                  provenance: dict, title: str) -> str:
+                  provenance: dict, title: str, validation_html: str = "") -> str:
     """The report as one self-contained HTML document (inline CSS and SVG; no network)."""
     labels = dict(zip(comparison["indicator"], comparison["label"], strict=True))
     indicators = list(dict.fromkeys([i for i in families if i in labels] + list(labels)))
@@ -267,6 +267,7 @@ answered; an estimate in parentheses rests on 25&ndash;49 people.</p>
 <section id="methods"><h2>Notes on methods</h2><dl class="meta">{notes_html}</dl></section>
 <section id="quality"><h2>Data quality</h2>
 {_table(validation, "Rows read, kept and quarantined per round and file", numeric)}</section>
+{validation_html}
 <section id="provenance"><h2>Provenance</h2>{_provenance(provenance)}</section></main>
 </body></html>
 """

@@ -339,3 +339,8 @@ def test_no_corrections_leave_the_frame_as_it_was(tmp_path):
     pd.testing.assert_frame_equal(result.frame, harmonized.frame)
     assert result.log.empty and list(result.log.columns) == LOG_COLUMNS
     assert result.cells == set()
+
+
+def test_empty_columns_right_of_the_table_are_ignored(tmp_path):
+    path = write(tmp_path, row(2, "age", "30") + ",,", header=HEADER + ",,")
+    assert load_corrections(path, CODEBOOK, ROUNDS)["new_value"].tolist() == ["30"]

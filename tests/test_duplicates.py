@@ -247,3 +247,11 @@ def test_a_new_id_the_id_type_cannot_hold_is_logged(tmp_path):
 
 def test_drop_reason_format():
     assert DROP_REASON.format(reason="r", who="w") == "dropped by duplicate resolution: r (w)"
+
+
+def test_a_resolution_of_other_rounds_only_changes_nothing(tmp_path):
+    frame, result = resolve(tmp_path, [person(1), person(2)],
+                            resolution(1, "drop", round_name="baseline"))
+    pd.testing.assert_frame_equal(result.frame, frame)
+    assert result.log.empty and list(result.log.columns) == RESOLUTION_LOG_COLUMNS
+    assert len(result.dropped) == 0

@@ -61,7 +61,8 @@ def published_outputs(context: dg.AssetExecutionContext,
     from assets.microdata import data_dictionary
     from assets.notes import method_notes
     from assets.report import render_report
-    from assets.validate import row_accounting
+    from assets.validate import failures_by_rule, row_accounting
+    from assets.validation_report import validation_summary_html, write_validation_report
     from assets.workbook import write_workbook
 
     survey = paths.survey()
@@ -73,6 +74,15 @@ def published_outputs(context: dg.AssetExecutionContext,
     inventories = {r: paths.read_json("raw_responses", r) for r in rounds}
     failures = pd.concat(paths.read_rounds("validation_failures", rounds).values(),
                          ignore_index=True)
+
+    def stacked(asset: str) -> pd.DataFrame:
+        frames = [f for f in paths.read_rounds(asset, rounds).values() if len(f.columns)]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    quarantined = pd.concat(quarantine.values(), ignore_index=True)
+    checks = {name: stacked(name) for name in (
+        "duplicates", "corrections_log", "duplicate_resolution_log", "fieldwork_by_enumerator",
+        "fieldwork_flags")}
     validation = pd.concat([row_accounting(inventories[r], clean[r], quarantine[r])
                             .assign(round=r) for r in rounds], ignore_index=True)
     validation = validation[["round", "file", "raw", "clean", "quarantined", "balanced"]]
@@ -98,6 +108,11 @@ def published_outputs(context: dg.AssetExecutionContext,
     labels = label_differences(survey.codebook, sources, project.special_codes)
     families = {i.id: i.family for i in survey.catalogue.indicators}
     notes = method_notes(project, survey.catalogue, survey.codebook)
+    personal = {v.name for v in survey.codebook.variables if v.personal}
+    validation_html = validation_summary_html(validation, failures_by_rule(failures),
+                                              checks["fieldwork_by_enumerator"])
+    corrections = pd.concat([checks["corrections_log"], checks["duplicate_resolution_log"]],
+                            ignore_index=True)
     tables = dict(comparison=comparison, estimates=estimates, families=families, notes=notes,
                   validation=validation, provenance=provenance)
     writers = {
@@ -109,8 +124,15 @@ def published_outputs(context: dg.AssetExecutionContext,
         "validation_summary.csv": lambda p: validation.to_csv(p, index=False),
         "comparison.xlsx": lambda p: write_workbook(
             p, **tables, harmonisation={"mapping": mapping, "labels": labels}),
-        "report.html": lambda p: p.write_text(render_report(**tables, title=project.name),
-                                              encoding="utf-8"),
+        "report.html": lambda p: p.write_text(render_report(
+            **tables, title=project.name, validation_html=validation_html), encoding="utf-8"),
+        "validation_report.xlsx": lambda p: write_validation_report(
+            p, summary=validation, failures=failures, quarantine=quarantined,
+            duplicates=checks["duplicates"], fieldwork=checks["fieldwork_by_enumerator"],
+            fieldwork_flags=checks["fieldwork_flags"], corrections=corrections,
+            personal_columns=personal),
+        "validation/failures.parquet": lambda p: failures.to_parquet(p, index=False),
+        "validation/quarantine.parquet": lambda p: quarantined.to_parquet(p, index=False),
         "microdata/responses.parquet": lambda p: pd.concat(
             clean.values(), ignore_index=True).to_parquet(p, index=False),
         "microdata/respondent_indicators.parquet": lambda p: respondents.to_parquet(
