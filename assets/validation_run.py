@@ -18,7 +18,12 @@ from assets.duplicates import apply_resolution, find_duplicates, load_resolution
 from assets.fieldwork_quality import FieldworkQuality, fieldwork_quality
 from assets.harmonize import FAILURE_COLUMNS, ROUND
 from assets.readers import SOURCE_FILE, SOURCE_ROW
-from assets.validate import ValidatedRound, validate_round
+from assets.validate import (
+    RoundValidationError,
+    ValidatedRound,
+    failures_by_rule,
+    validate_round,
+)
 from schemas.declarations import Codebook, Project
 
 RESOLUTION_RULE = "dropped by duplicate resolution"
@@ -71,3 +76,12 @@ def validate_with_declarations(harmonized: pd.DataFrame, conversion_failures: pd
     validated = validate_round(frame, failures, project, codebook)
     quality = fieldwork_quality(frame, declared.fieldwork, project.respondent_id)
     return ValidationRun(validated, duplicates, corrections_log, resolution_log, quality)
+
+
+def require_valid_rows(validated: ValidatedRound, round_name: str) -> None:
+    """A round whose every row failed is a file-level failure: stop it with one message."""
+    if validated.clean.empty and len(validated.quarantine):
+        common = failures_by_rule(validated.failures).nlargest(3, "rows").to_dict("records")
+        raise RoundValidationError(
+            f"round {round_name!r}: no valid rows: all {len(validated.quarantine)} rows failed "
+            f"validation; most frequent: {common} (see the quarantine table)")

@@ -14,6 +14,7 @@ from assets.readers import SOURCE_FILE, SOURCE_ROW
 from assets.validate import (
     DUPLICATE_RULE,
     RoundValidationError,
+    ValidatedRound,
     failures_by_rule,
     response_schema,
     row_accounting,
@@ -397,3 +398,16 @@ def test_failures_are_summarised_by_column_and_rule(sample):
     summary = failures_by_rule(result.failures).set_index(["column", "rule"])["rows"]
     assert summary[("household_income_month", "in range [0, 1e+06]")] == 1
     assert failures_by_rule(result.failures.iloc[0:0]).empty
+
+
+def test_a_round_with_zero_valid_rows_stops_with_one_message():
+    from assets.validation_run import require_valid_rows
+
+    failures = pd.DataFrame({"column": ["age", "age", "sex"], "rule": ["in range"] * 2 + ["x"]})
+    empty = ValidatedRound(pd.DataFrame(), pd.DataFrame({"a": [1, 2]}), failures)
+    with pytest.raises(RoundValidationError, match=r"round 'endline': no valid rows: all 2 rows "
+                                                   r"failed validation; most frequent: "
+                                                   r"\[\{'column': 'age'"):
+        require_valid_rows(empty, "endline")
+    require_valid_rows(ValidatedRound(pd.DataFrame({"a": [1]}), pd.DataFrame(), failures),
+                       "endline")  # one valid row is enough

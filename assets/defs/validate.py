@@ -41,7 +41,7 @@ def validated_responses(context: dg.AssetExecutionContext,
     import pandera.pandas as pa
 
     from assets.validate import failures_by_rule, full_validation, response_schema, row_accounting
-    from assets.validation_run import validate_with_declarations
+    from assets.validation_run import require_valid_rows, validate_with_declarations
 
     survey = paths.survey()
     project = survey.project
@@ -63,6 +63,7 @@ def validated_responses(context: dg.AssetExecutionContext,
     for name, table in tables.items():
         write_table(table.astype({c: "string" for c in table.columns
                                   if table[c].dtype == object}), paths.table(name, round_name))
+    require_valid_rows(result, round_name)  # after the quarantine is written, to read it
 
     accounting = row_accounting(paths.read_json("raw_responses", round_name), result.clean,
                                 result.quarantine)
