@@ -84,6 +84,8 @@ def _map_variable(codebook: Codebook, variable: Variable, source: SourceColumn |
     """The mapping row (without round and variable) and the raw columns it accounts for."""
     if source is None:
         return _row("", "absent", "declared null in this round"), []
+    if source.column.startswith("meta:"):  # added by the reader from the platform's columns
+        return _row(source.column, "renamed", "canonical platform meta column"), []
     found = resolve_column(source.column, columns)
     if variable.personal:
         detail = ("dropped at harmonisation" if found else

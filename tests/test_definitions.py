@@ -23,7 +23,10 @@ def test_the_asset_graph_is_the_designed_slice():
         "round_comparison:comparison_contract",
         "round_comparison:plausible_changes",
         "validated_responses:clean_rows_match_schema",
+        "validated_responses:duplicate_submissions",
+        "validated_responses:out_of_range_share",
         "validated_responses:row_accounting",
+        "validated_responses:straightlining_share",
         "validated_responses:unique_respondent_ids"]
 
 

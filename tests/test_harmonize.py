@@ -310,7 +310,9 @@ def test_sample_rounds_share_the_same_canonical_columns(sample):
 def test_sample_converts_without_failures(sample):
     for _, result in sample.values():
         assert result.conversion_failures.empty
-    assert sample["baseline"][1].absent_variables == ["submission_id", "services_received"]
+    assert sample["baseline"][1].absent_variables == [
+        "submission_id", "enumerator", "form_version", "interview_start", "interview_end",
+        "services_received"]
     assert sample["endline"][1].absent_variables == []
 
 

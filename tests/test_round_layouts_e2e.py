@@ -22,7 +22,7 @@ from openpyxl import load_workbook
 
 from assets.columns import resolve_column
 from assets.defs.paths import SurveyPaths
-from assets.readers import read_raw_file
+from assets.readers import read_round_files
 from pipelines.definitions import build_definitions
 from pipelines.resources import PROJECT_ROOT
 from pipelines.runner import materialise_all
@@ -65,7 +65,7 @@ def kept_variables() -> list[Variable]:
 
 def canonical(round_name: str) -> pd.DataFrame:
     """The round's sample file on canonical names and codes (special codes stay codes)."""
-    frame = read_raw_file(SAMPLE[round_name]).frame
+    frame = read_round_files([SAMPLE[round_name]])[0]  # with the meta: columns
     columns = {}
     for variable in kept_variables():
         source = variable.sources[round_name]
@@ -88,7 +88,10 @@ def stata_column(values: pd.Series, extended: bool = False) -> pd.Series:
         return values.fillna("").astype(str)
     if not extended:
         return numbers.astype(float)
-    return numbers.astype(object).mask(values == "98", "a").mask(values == "99", "b")
+    dont_know = (values == "98").fillna(False).to_numpy(dtype=bool)  # NA is not a code
+    refused = (values == "99").fillna(False).to_numpy(dtype=bool)
+    # float64 first: pyreadstat writes a pd.NA object as garbage, np.nan as Stata missing
+    return numbers.astype("float64").astype(object).mask(dont_know, "a").mask(refused, "b")
 
 
 def write_dta(frame: pd.DataFrame, target: Path, name_of=lambda column: column,
@@ -148,6 +151,8 @@ def declare(root: Path, rounds: dict[str, dict], column_of=None, keep: list[str]
     project["special_codes"].update(special or {})
     codebook = load_yaml(SURVEY / "codebook.yaml").data
     names = keep or [v.name for v in kept_variables()]
+    if keep is not None:  # a subset of variables: the shipped rules and checks name others
+        project.pop("validation", None)
     if column_of is not None:
         codebook["variables"] = [v for v in codebook["variables"] if v["name"] in names]
         for variable in codebook["variables"]:
