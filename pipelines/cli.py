@@ -70,6 +70,8 @@ def run(rounds: list[str] | None, stale: bool = False, log_level: str = "WARNING
     import dagster as dg
 
     from pipelines.definitions import defs
+    from pipelines.lock import ProjectBusyError, project_lock
+    from pipelines.resources import default_paths
     from pipelines.runner import materialise_all
 
     selected = _declared_rounds(rounds)
@@ -83,7 +85,12 @@ def run(rounds: list[str] | None, stale: bool = False, log_level: str = "WARNING
             return 0
     print(f"Materialising {selected} then the comparison (Dagster instance in "
           f"{os.environ['DAGSTER_HOME']}; full logs in the UI: make dev)")
-    summary = materialise_all(defs, dg.DagsterInstance.get(), selected, log_level)
+    try:
+        with project_lock(Path(default_paths().work_dir)):
+            summary = materialise_all(defs, dg.DagsterInstance.get(), selected, log_level)
+    except ProjectBusyError as busy:
+        print(busy, file=sys.stderr)
+        return 3
     for step, message in summary.failed.items():
         print(f"FAILED {step}: {message}", file=sys.stderr)
     if not summary.success:
@@ -97,6 +104,22 @@ def run(rounds: list[str] | None, stale: bool = False, log_level: str = "WARNING
 def validate(rounds: list[str] | None, log_level: str = "WARNING") -> int:
     """Ingest, harmonise and validate rounds; print raw/clean/quarantined and failing rules."""
     ensure_dagster_home()
+    from pipelines.resources import default_paths
+
+    selected = _declared_rounds(rounds)
+    if selected is None:
+        return 2
+    from pipelines.lock import ProjectBusyError, project_lock
+
+    try:
+        with project_lock(Path(default_paths().work_dir)):
+            return _validate_rounds(selected, log_level)
+    except ProjectBusyError as busy:
+        print(busy, file=sys.stderr)
+        return 3
+
+
+def _validate_rounds(selected: list[str], log_level: str) -> int:
     import dagster as dg
     import pandas as pd
 
@@ -104,9 +127,6 @@ def validate(rounds: list[str] | None, log_level: str = "WARNING") -> int:
     from pipelines.definitions import defs
     from pipelines.resources import default_paths
 
-    selected = _declared_rounds(rounds)
-    if selected is None:
-        return 2
     job, paths, status = defs.resolve_job_def("validation_job"), default_paths(), 0
     for round_name in selected:
         result = job.execute_in_process(

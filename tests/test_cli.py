@@ -122,3 +122,39 @@ def test_inspect_reads_a_named_xlsx_sheet(capsys, tmp_path):
     assert report["format"] == "xlsx" and report["sheet"] == "members"
     assert report["n_rows"] == 2
     assert [v["name"] for v in report["variables"]] == ["_parent_index", "member_age"]
+
+
+def test_a_second_run_of_the_same_project_is_refused_clearly(capsys, tmp_path, monkeypatch):
+    from pipelines.lock import project_lock
+    from pipelines.resources import default_paths
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    with project_lock(cli.Path(default_paths().work_dir)):
+        assert cli.main(["run", "--round", "baseline"]) == 3
+        assert cli.main(["validate", "--round", "baseline"]) == 3
+    error = capsys.readouterr().err
+    assert "another run of this project is in progress (pid" in error
+
+
+def test_the_lock_of_a_killed_run_is_released(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    from pipelines.lock import ProjectBusyError, project_lock
+
+    script = ("import sys, time; from pathlib import Path; from pipelines.lock import "
+              "project_lock\nwith project_lock(Path(sys.argv[1])):\n    print('held', "
+              "flush=True)\n    time.sleep(60)\n")
+    holder = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)],
+                              stdout=subprocess.PIPE, text=True, cwd=cli.PROJECT_ROOT)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(ProjectBusyError, match=f"pid {holder.pid}"), \
+                project_lock(tmp_path):
+            pass
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    with project_lock(tmp_path):  # the kernel released it with the killed process
+        pass

@@ -61,6 +61,7 @@ def published_outputs(context: dg.AssetExecutionContext,
     from assets.microdata import data_dictionary
     from assets.notes import method_notes
     from assets.report import render_report
+    from assets.spreadsheet_safety import write_safe_csv
     from assets.validate import failures_by_rule, row_accounting
     from assets.validation_report import validation_summary_html, write_validation_report
     from assets.workbook import write_workbook
@@ -116,12 +117,12 @@ def published_outputs(context: dg.AssetExecutionContext,
     tables = dict(comparison=comparison, estimates=estimates, families=families, notes=notes,
                   validation=validation, provenance=provenance)
     writers = {
-        "harmonisation.csv": lambda p: mapping.to_csv(p, index=False),
-        "label_differences.csv": lambda p: labels.to_csv(p, index=False),
-        "comparison.csv": lambda p: comparison.to_csv(p, index=False),
-        "indicator_estimates.csv": lambda p: estimates.to_csv(p, index=False),
-        "validation_failures.csv": lambda p: failures.to_csv(p, index=False),
-        "validation_summary.csv": lambda p: validation.to_csv(p, index=False),
+        "harmonisation.csv": lambda p: write_safe_csv(mapping, p),
+        "label_differences.csv": lambda p: write_safe_csv(labels, p),
+        "comparison.csv": lambda p: write_safe_csv(comparison, p),
+        "indicator_estimates.csv": lambda p: write_safe_csv(estimates, p),
+        "validation_failures.csv": lambda p: write_safe_csv(failures, p),
+        "validation_summary.csv": lambda p: write_safe_csv(validation, p),
         "comparison.xlsx": lambda p: write_workbook(
             p, **tables, harmonisation={"mapping": mapping, "labels": labels}),
         "report.html": lambda p: p.write_text(render_report(
@@ -137,8 +138,8 @@ def published_outputs(context: dg.AssetExecutionContext,
             clean.values(), ignore_index=True).to_parquet(p, index=False),
         "microdata/respondent_indicators.parquet": lambda p: respondents.to_parquet(
             p, index=False),
-        "microdata/data_dictionary.csv": lambda p: data_dictionary(
-            project, survey.codebook).to_csv(p, index=False),
+        "microdata/data_dictionary.csv": lambda p: write_safe_csv(data_dictionary(
+            project, survey.codebook), p),
     }
     values, names = personal_probe(paths, survey)
 
