@@ -62,9 +62,18 @@ def response_schema(project: Project, codebook: Codebook) -> pa.DataFrameSchema:
     return ResponseProvenance.to_schema().add_columns(columns)
 
 
-def exact_duplicates(frame: pd.DataFrame, ignore: list[str]) -> pd.Series:
+def exact_duplicates(frame: pd.DataFrame, ignore: list[str],
+                     id_column: str | None = None) -> pd.Series:
     """Mask of rows whose content repeats an earlier row (submission ids ignored)."""
     content = [c for c in frame.columns if c not in set(PROVENANCE) | set(ignore)]
+    if id_column in content:
+        # A copy repeats its respondent id, so only rows sharing an id need the full compare
+        # (seconds at 1M rows saved).
+        shared = frame[id_column].duplicated(keep=False).to_numpy(dtype=bool)
+        mask = pd.Series(False, index=frame.index)
+        if shared.any():
+            mask[shared] = frame.loc[shared, content].duplicated(keep="first").to_numpy()
+        return mask
     return frame.duplicated(subset=content, keep="first")
 
 
@@ -76,7 +85,8 @@ def validate_round(harmonized: pd.DataFrame, conversion_failures: pd.DataFrame,
         raise RoundValidationError(
             f"{_where(frame)}: respondent id column {project.respondent_id!r} is missing")
     ids = frame[project.respondent_id]
-    duplicate = exact_duplicates(frame, ignore=["submission_id"])
+    duplicate = exact_duplicates(frame, ignore=["submission_id"],
+                                 id_column=project.respondent_id)
     failures = [conversion_failures, _failure_rows(frame, duplicate, ids, "row", DUPLICATE_RULE)]
     candidates = frame[~duplicate]
     with full_validation():
@@ -89,14 +99,16 @@ def validate_round(harmonized: pd.DataFrame, conversion_failures: pd.DataFrame,
     found = [f for f in failures if len(f)]
     table = (pd.concat(found, ignore_index=True).reindex(columns=FAILURE_COLUMNS) if found
              else _empty_failures())
-    keys = set(zip(table[SOURCE_FILE], table[SOURCE_ROW], strict=True))
-    bad = pd.Series([(f, r) in keys for f, r in zip(frame[SOURCE_FILE], frame[SOURCE_ROW],
-                                                    strict=True)], index=frame.index)
+    row_key = pd.MultiIndex.from_arrays([frame[SOURCE_FILE].astype(str),
+                                         frame[SOURCE_ROW].astype("int64")])
+    failed_key = pd.MultiIndex.from_arrays([table[SOURCE_FILE].astype(str),
+                                            table[SOURCE_ROW].astype("int64")])
+    bad = pd.Series(row_key.isin(failed_key), index=frame.index)
     quarantine = frame[bad].copy()
-    reasons = table.groupby([SOURCE_FILE, SOURCE_ROW])[["column", "rule"]].apply(
-        lambda g: "; ".join(f"{c}: {r}" for c, r in zip(g["column"], g["rule"], strict=True)))
-    quarantine["reasons"] = [reasons.get((f, r), "") for f, r in
-                             zip(quarantine[SOURCE_FILE], quarantine[SOURCE_ROW], strict=True)]
+    reasons: dict[tuple[str, int], list[str]] = {}
+    for key, column, rule in zip(failed_key, table["column"], table["rule"], strict=True):
+        reasons.setdefault(key, []).append(f"{column}: {rule}")
+    quarantine["reasons"] = ["; ".join(reasons.get(key, [])) for key in row_key[bad.to_numpy()]]
     table = table.astype({"value": "string", "respondent_id": "string", "column": "string"})
     return ValidatedRound(frame[~bad].reset_index(drop=True), quarantine.reset_index(drop=True),
                           table.sort_values([SOURCE_FILE, SOURCE_ROW]).reset_index(drop=True))
