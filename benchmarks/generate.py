@@ -271,10 +271,7 @@ def generate(rows: int, out: Path, seed: int = SEED) -> dict:
     share = float(endline_sample["intro/resp_id"].isin(baseline_sample["resp_id"]).mean())
     rng = np.random.default_rng(seed)
     width = max(4, len(str(rows)))
-    survey_dir = out / "survey"
-    survey_dir.mkdir(parents=True, exist_ok=True)
-    for name in ("project.yaml", survey.project.codebook, survey.project.indicators):
-        shutil.copyfile(SAMPLE_PROJECT.parent / name, survey_dir / name)
+    survey_dir = copy_declarations(out)
     sav, csv = out / "raw" / BASELINE_FILE, out / "raw" / ENDLINE_FILE
     baseline, pool, base_defects = build_baseline(baseline_sample, rows, rng, width)
     write_baseline(baseline, labels, sav)
@@ -298,6 +295,16 @@ def generate(rows: int, out: Path, seed: int = SEED) -> dict:
     return result
 
 
+def copy_declarations(out: Path) -> Path:
+    """Copy the shipped declarations (project, codebook, indicators) to out/survey/."""
+    survey = load_survey(SAMPLE_PROJECT)
+    survey_dir = Path(out) / "survey"
+    survey_dir.mkdir(parents=True, exist_ok=True)
+    for name in ("project.yaml", survey.project.codebook, survey.project.indicators):
+        shutil.copyfile(SAMPLE_PROJECT.parent / name, survey_dir / name)
+    return survey_dir
+
+
 def ensure(rows: int, out: Path, seed: int = SEED) -> dict:
     """The project under `out` if it was generated with these arguments, else generate it."""
     marker = Path(out) / "generated.json"
@@ -306,6 +313,7 @@ def ensure(rows: int, out: Path, seed: int = SEED) -> dict:
         same = (found.get("version"), found.get("rows"), found.get("seed")) == (
             VERSION, rows, seed)
         if same and all(Path(r["path"]).exists() for r in found["rounds"].values()):
+            copy_declarations(Path(out))  # the data stay valid; the declarations may have moved
             return found
     return generate(rows, out, seed)
 
