@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from schemas.indicators import IndicatorCatalogue
+from schemas.project_paths import ProjectPath
 from schemas.validation_rules import Validation
 from schemas.yaml_source import DeclarationError, SourceDocument, load_yaml, validate_document
 
@@ -56,7 +57,7 @@ class PlainTextDeclaration(Strict):
     format: Literal["whitespace", "fixed_width"]
     missing: list[str] = [".", ""]
     columns: list[FixedColumnDeclaration] = []
-    layout_file: str | None = None
+    layout_file: ProjectPath | None = None
 
     @model_validator(mode="after")
     def _positions_are_declared_once(self) -> PlainTextDeclaration:
@@ -80,7 +81,7 @@ class RoundDeclaration(Strict):
 
     name: Identifier
     label: str
-    files: list[str] = Field(min_length=1)
+    files: list[ProjectPath] = Field(min_length=1)
     layout: Literal["separate", "long", "wide"] = "separate"
     round_column: str | None = None
     round_value: str | None = None
@@ -150,8 +151,8 @@ class Project(Strict):
 
     name: str
     description: str = ""
-    codebook: str = "codebook.yaml"
-    indicators: str = "indicators.yaml"
+    codebook: ProjectPath = "codebook.yaml"
+    indicators: ProjectPath = "indicators.yaml"
     respondent_id: Identifier
     rounds: list[RoundDeclaration] = Field(min_length=1)
     comparisons: list[ComparisonDeclaration] = []

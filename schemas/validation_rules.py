@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from schemas.project_paths import ProjectPath
+
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 Kind = Literal["valid", "dont_know", "refused", "not_applicable", "missing"]
 
@@ -59,8 +61,8 @@ class Validation(_Strict):
     """Project-level validation declarations (all optional)."""
 
     rules: list[CrossFieldRule] = []
-    corrections: str | None = None  # CSV next to project.yaml
-    duplicates: str | None = None  # CSV next to project.yaml
+    corrections: ProjectPath | None = None  # CSV next to project.yaml
+    duplicates: ProjectPath | None = None  # CSV next to project.yaml
     fieldwork: Fieldwork = Fieldwork()
     out_of_range_warn_share: float = Field(0.05, ge=0, le=1)
     straightlining_warn_share: float = Field(0.10, ge=0, le=1)
