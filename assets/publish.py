@@ -124,12 +124,20 @@ def publish_set(outputs: Path, writers: dict[str, Callable[[Path], None]],
     parent.mkdir(parents=True, exist_ok=True)
     for stale in parent.glob(f".{outputs.name}{STAGING_PREFIX}*"):
         shutil.rmtree(stale, ignore_errors=True)  # left by a killed run
-    staging = Path(tempfile.mkdtemp(prefix=f".{outputs.name}{STAGING_PREFIX}", dir=parent))
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{outputs.name}{STAGING_PREFIX}", dir=parent))
+    except OSError as exc:
+        raise PublicationError(f"cannot write in {parent}: {exc.strerror}; {outputs.name}/ "
+                               "keeps the previous set") from exc
     try:
         for name, write in writers.items():
             target = staging / name
             target.parent.mkdir(parents=True, exist_ok=True)
-            write(target)
+            try:
+                write(target)
+            except OSError as exc:  # disk full, permission denied: say which file and why
+                raise PublicationError(f"cannot write {name} for {outputs}: {exc.strerror or exc}"
+                                       f"; {outputs.name}/ keeps the previous set") from exc
         carried = _carried_over(outputs, set(writers))
         for kept in carried:
             shutil.copy2(outputs / kept, staging / kept)
@@ -141,6 +149,10 @@ def publish_set(outputs: Path, writers: dict[str, Callable[[Path], None]],
         if check is not None:
             check(staging)
         _swap_in(staging, outputs)
+    except OSError as exc:  # the manifest, a carried file or the swap: disk full, permissions
+        shutil.rmtree(staging, ignore_errors=True)
+        raise PublicationError(f"cannot publish to {outputs}: {exc.strerror or exc}; "
+                               f"{outputs.name}/ keeps the previous set") from exc
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

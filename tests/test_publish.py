@@ -112,3 +112,37 @@ def test_a_publication_killed_midway_leaves_the_previous_set_and_the_next_run_su
     publish_set(outputs, {"comparison.csv": text_writer("after\n")})
     assert (outputs / "comparison.csv").read_text() == "after\n"
     assert not list(tmp_path.glob(".outputs.staging-*"))
+
+
+@pytest.mark.parametrize(("code", "words"), [(28, "No space left on device"),
+                                             (13, "Permission denied")])
+def test_disk_full_or_permission_denied_while_writing_is_a_clear_error(tmp_path, code, words):
+    outputs = tmp_path / "outputs"
+    before = previous_set(outputs)
+
+    def failing(path):
+        path.write_text("half")
+        raise OSError(code, os.strerror(code))
+
+    with pytest.raises(PublicationError) as info:
+        publish_set(outputs, {"comparison.csv": text_writer("new\n"), "report.html": failing})
+    assert str(info.value) == (f"cannot write report.html for {outputs.resolve()}: {words}; "
+                               "outputs/ keeps the previous set")
+    assert snapshot(outputs) == before
+    assert not list(tmp_path.glob(".outputs.staging-*"))
+
+
+def test_an_output_folder_that_cannot_be_written_is_a_clear_error(tmp_path, monkeypatch):
+    import tempfile
+
+    outputs = tmp_path / "outputs"
+    before = previous_set(outputs)
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkdtemp", denied)  # as root, chmod would not stop us
+    with pytest.raises(PublicationError, match=r"cannot write in .*: Permission denied; "
+                                               r"outputs/ keeps the previous set"):
+        publish_set(outputs, {"comparison.csv": text_writer("new\n")})
+    assert snapshot(outputs) == before
