@@ -14,6 +14,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.config import ValidationDepth, config_context
 
+from assets.cells import as_text
 from assets.cross_field import cross_field_failures
 from assets.harmonize import FAILURE_COLUMNS, PROVENANCE, ROUND, published_variables
 from assets.readers import SOURCE_FILE, SOURCE_ROW
@@ -145,7 +146,8 @@ def _pandera_failures(cases: pd.DataFrame, frame: pd.DataFrame, ids: pd.Series) 
         ROUND: frame[ROUND].to_numpy()[index], SOURCE_FILE: frame[SOURCE_FILE].to_numpy()[index],
         SOURCE_ROW: frame[SOURCE_ROW].to_numpy()[index], "respondent_id": ids.to_numpy()[index],
         "column": cases["column"].astype(str).to_numpy(), "rule": rule.to_numpy(),
-        "value": cases["failure_case"].map(lambda v: None if pd.isna(v) else str(v)).to_numpy(),
+        # as_text: 999 stays "999" even when Pandera's column of cases became float
+        "value": cases["failure_case"].map(as_text).to_numpy(),
     })
 
 

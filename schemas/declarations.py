@@ -317,7 +317,7 @@ def load_project(path: str | Path) -> tuple[Project, SourceDocument]:
 def load_survey(project_file: str | Path | None = None) -> Survey:
     """Load project, codebook and indicators, and check that they refer to each other."""
     project_file = Path(project_file or configured_project_file())
-    project, _ = load_project(project_file)
+    project, project_doc = load_project(project_file)
     codebook_doc = load_yaml(project_file.parent / project.codebook)
     codebook = validate_document(codebook_doc, Codebook)
     indicators_doc = load_yaml(project_file.parent / project.indicators)
@@ -331,7 +331,7 @@ def load_survey(project_file: str | Path | None = None) -> Survey:
             raise DeclarationError(
                 f"{project_file}: sampling_design.{role}: {name!r} is not a codebook variable",
                 path=project_file, key=f"sampling_design.{role}")
-    _check_validation(project, codebook, project_file)
+    _check_validation(project, codebook, project_doc)
     if project.respondent_id not in {v.name for v in codebook.variables}:
         raise DeclarationError(
             f"{project_file}: respondent_id: {project.respondent_id!r} is not a codebook variable",
@@ -339,7 +339,7 @@ def load_survey(project_file: str | Path | None = None) -> Survey:
     return Survey(project_file, project, codebook, catalogue)
 
 
-def _check_validation(project: Project, codebook: Codebook, project_file: Path) -> None:
+def _check_validation(project: Project, codebook: Codebook, doc: SourceDocument) -> None:
     """Rules and fieldwork name known, non-personal variables; ranges only on numbers."""
     variables = {v.name: v for v in codebook.columns()}
     validation = project.validation
@@ -356,16 +356,19 @@ def _check_validation(project: Project, codebook: Codebook, project_file: Path) 
               for scale, items in fieldwork.scales.items() for name in items]
     for key, name in named:
         if name not in variables or variables[name].personal:
-            raise DeclarationError(f"{project_file}: {key}: {name!r} is not a (non-personal) "
-                                   "codebook variable", path=project_file, key=key)
+            raise _fail(doc, tuple(_loc_parts(key)), f"{name!r} is not a (non-personal) "
+                        "codebook variable")
     for i, rule in enumerate(validation.rules):
         for name, requirement in rule.then.items():
             if requirement.range is not None and variables[name].type not in ("integer",
                                                                                "number"):
-                key = f"validation.rules.{i}.then.{name}.range"
-                raise DeclarationError(f"{project_file}: {key}: a range needs a numeric "
-                                       f"variable; {name!r} is {variables[name].type}",
-                                       path=project_file, key=key)
+                raise _fail(doc, ("validation", "rules", i, "then", name, "range"),
+                            f"a range needs a numeric variable; {name!r} is "
+                            f"{variables[name].type}")
+
+
+def _loc_parts(dotted: str) -> list[str | int]:
+    return [int(part) if part.isdigit() else part for part in dotted.split(".")]
 
 
 def _fail(doc: SourceDocument, loc: tuple[str | int, ...], message: str) -> DeclarationError:

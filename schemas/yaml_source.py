@@ -76,7 +76,9 @@ class _Builder:
             raise self.fail(node, f"document expands to more than {_MAX_NODES} nodes")
         if node.tag not in _ALLOWED_TAGS.get(type(node), frozenset()):
             tag = node.tag.replace(_CORE, "!!", 1)
-            raise self.fail(node, f"tag {tag!r} is not allowed in a declaration")
+            key = ".".join(str(part) for part in loc) or None
+            raise self.fail(node, f"{key + ': ' if key else ''}tag {tag!r} is not allowed in "
+                            "a declaration", key=key)
         if isinstance(node, ScalarNode):
             return None if node.tag == _CORE + "null" else str(node.value)
         if id(node) in self.stack:
@@ -151,6 +153,23 @@ def load_yaml(path: str | Path) -> SourceDocument:
     return SourceDocument(path=path, data=data, lines=builder.lines)
 
 
+def _document_loc(data: Any, loc: Loc) -> Loc:
+    """The error location as keys of the document: drop parts pydantic adds (union tags)."""
+    kept: list[str | int] = []
+    for position, part in enumerate(loc):
+        in_list = isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
+        if (isinstance(data, dict) and part in data) or in_list:
+            data = data[part]
+        elif (isinstance(data, dict) and position + 1 < len(loc)
+              and loc[position + 1] in data):
+            continue  # the tag of a discriminated union: not a key in the file
+        else:
+            kept.extend(loc[position:])  # below a scalar: keep the rest as pydantic says
+            break
+        kept.append(part)
+    return tuple(kept)
+
+
 def validate_document(doc: SourceDocument, model: type[M]) -> M:
     """Validate ``doc.data`` against ``model``; report all errors as one DeclarationError."""
     try:
@@ -158,7 +177,7 @@ def validate_document(doc: SourceDocument, model: type[M]) -> M:
     except pydantic.ValidationError as exc:
         messages, first_line, first_key = [], None, None
         for i, err in enumerate(exc.errors()):
-            loc = tuple(err["loc"])
+            loc = _document_loc(doc.data, tuple(err["loc"]))
             line, dotted = doc.line_of(loc), ".".join(str(part) for part in loc)
             where = f"{doc.path}:{line}" if line is not None else str(doc.path)
             messages.append(f"{where}: {dotted + ': ' if dotted else ''}{err['msg']}")
