@@ -67,6 +67,10 @@ def exact_duplicates(frame: pd.DataFrame, ignore: list[str],
                      id_column: str | None = None) -> pd.Series:
     """Mask of rows whose content repeats an earlier row (submission ids ignored)."""
     content = [c for c in frame.columns if c not in set(PROVENANCE) | set(ignore)]
+    # The copy kept is the first in file order (source file, row), whatever the frame's order.
+    order = frame.sort_values([SOURCE_FILE, SOURCE_ROW], kind="stable").index
+    if not order.equals(frame.index):
+        return exact_duplicates(frame.loc[order], ignore, id_column).reindex(frame.index)
     if id_column in content:
         # A copy repeats its respondent id, so only rows sharing an id need the full compare
         # (seconds at 1M rows saved).

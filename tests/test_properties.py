@@ -18,22 +18,24 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, event, find, given, settings
+from hypothesis import HealthCheck, Phase, assume, event, find, given, settings
 from hypothesis import strategies as st
 
-from assets.estimates import estimate_indicators
+from assets.estimates import estimate_indicators, estimate_values
 from assets.harmonize import harmonize_round
 from assets.readers import SOURCE_FILE, SOURCE_ROW
 from assets.scoring import score_respondents
 from assets.statistics import compare_means, compare_proportions
-from assets.validate import ValidatedRound, validate_round
+from assets.validate import DUPLICATE_RULE, ValidatedRound, validate_round
 from schemas.declarations import Codebook, Project
 from schemas.indicators import IndicatorCatalogue
 
-HEALTH = [HealthCheck.too_slow, HealthCheck.data_too_large]
-FAST = settings(max_examples=60, deadline=None, suppress_health_check=HEALTH)
-SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=HEALTH)
-SLOW = settings(max_examples=12, deadline=None, suppress_health_check=HEALTH)
+# No "explain" phase: it re-runs a failing case hundreds of times (minutes on pandas frames).
+PHASES = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink]
+HEALTH = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=HEALTH, phases=PHASES)
+SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=HEALTH, phases=PHASES)
+SLOW = settings(max_examples=12, deadline=None, suppress_health_check=HEALTH, phases=PHASES)
 
 ROUNDS = ("baseline", "endline")
 PWI_ITEMS = [f"pwi_{i}" for i in range(7)]
@@ -105,11 +107,12 @@ def harmonised(records, round_name="baseline", book=CODEBOOK) -> pd.DataFrame:
 
 def item_answer(low: int, high: int) -> st.SearchStrategy[str | None]:
     """An item's raw text: a code on the scale, a special code, or blank."""
-    return st.one_of(st.integers(low, high).map(str), st.sampled_from([*SPECIAL, None]))
+    return st.one_of(st.integers(low, high).map(str), st.sampled_from([*SPECIAL, None]),
+                     st.floats(low, high).map(lambda x: f"{x:.2f}"))
 
 
 @st.composite
-def scales(draw):
+def scales(draw, min_people: int = 1):
     """A mean_score declaration (scale, reversals, conversion, prorating) and its answers."""
     low = draw(st.sampled_from([0, 1]))
     high = draw(st.sampled_from([4, 5, 7, 10]))
@@ -122,7 +125,7 @@ def scales(draw):
         "max_missing": draw(st.integers(0, len(items))), "item_rows": draw(st.booleans()),
         "response_set_flags": True}
     answers = draw(st.lists(st.fixed_dictionaries(
-        {item: item_answer(low, high) for item in items}), min_size=1, max_size=25))
+        {item: item_answer(low, high) for item in items}), min_size=min_people, max_size=25))
     people = [{"rid": f"P{i}", "district": "1", **a} for i, a in enumerate(answers)]
     return IndicatorCatalogue.model_validate({"indicators": [declaration]}), people
 
@@ -357,18 +360,33 @@ def test_distribution_estimates_do_not_depend_on_the_row_order(rounds, random):
                                   check_exact=False, rtol=1e-12)
 
 
+ONE_SCORE_BUG = "sd must be >= 0, got nan"  # see test_a_cell_of_one_score_is_estimated
+
+
 @SLOW
-@given(scales(), st.randoms(use_true_random=False))
+@given(scales(min_people=4), st.randoms(use_true_random=False))
 def test_scale_estimates_do_not_depend_on_the_row_order(scale, random):
     catalogue, people = scale
     book = codebook(catalogue.indicators[0].items)
 
     def estimates(rows):
         table = score_respondents(harmonised(rows, book=book), PROJECT, catalogue)
-        return sorted_estimates(estimate_indicators(table, PROJECT, catalogue, book))
+        try:
+            return sorted_estimates(estimate_indicators(table, PROJECT, catalogue, book))
+        except ValueError as error:  # a cell of exactly one score: a known bug, tested below
+            assume(ONE_SCORE_BUG not in str(error))
+            raise
 
     pd.testing.assert_frame_equal(estimates(people), estimates(random.sample(people, len(people))),
                                   check_exact=False, rtol=1e-9, atol=1e-9)
+
+
+def test_a_cell_of_one_score_is_estimated():
+    # Found by test_scale_estimates_do_not_depend_on_the_row_order: a round, group or item row
+    # with exactly one scored person stops estimate_indicators (percentages are not affected).
+    stats = estimate_values(pd.Series([40.0]), "points", 0.95)
+    assert stats["n"] == 1 and stats["estimate"] == 40
+    assert math.isnan(stats["ci_low"]) and math.isnan(stats["ci_high"])
 
 
 def failure_set(result: ValidatedRound) -> set[tuple]:
@@ -377,12 +395,31 @@ def failure_set(result: ValidatedRound) -> set[tuple]:
                    table["column"], table["rule"], table["value"], strict=True))
 
 
+def content_counts(frame: pd.DataFrame) -> pd.Series:
+    """How often each row content (provenance aside) occurs."""
+    content = frame.drop(columns=[SOURCE_FILE, SOURCE_ROW, "reasons"], errors="ignore")
+    return content.astype(object).where(content.notna(), None).value_counts(dropna=False)
+
+
 @SETTINGS
 @given(raw_rounds(), st.randoms(use_true_random=False))
 def test_validation_does_not_depend_on_the_row_order(generated, random):
     raw = raw_table(*generated)
     original = validated(raw)
     reordered = validated(raw.sample(frac=1, random_state=random.randrange(2**32)))
+    originals = failure_set(original)
+    # The copy of an exact duplicate that is kept is the first in file order, so even the
+    # source rows kept and quarantined do not depend on the frame's order.
+    assert len(original.clean) == len(reordered.clean)
+    assert content_counts(original.clean).to_dict() == content_counts(reordered.clean).to_dict()
     assert set(row_keys(original.clean)) == set(row_keys(reordered.clean))
     assert set(row_keys(original.quarantine)) == set(row_keys(reordered.quarantine))
-    assert failure_set(original) == failure_set(reordered)
+    assert originals == failure_set(reordered)
+    if (original.failures["rule"] == DUPLICATE_RULE).any():
+        event("exact duplicates")
+
+
+def test_the_copy_kept_of_an_exact_duplicate_does_not_depend_on_the_row_order():
+    row = {"rid": "A", "district": "1", "age": "30", "life": "5", "income": "800"}
+    raw = raw_table([row, row])
+    assert row_keys(validated(raw).clean) == row_keys(validated(raw.iloc[::-1]).clean)

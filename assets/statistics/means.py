@@ -101,10 +101,10 @@ def compare_means(
 def t_interval(mean: float, sd: float, n: int, confidence: float = 0.95) -> Interval:
     """Student t interval for a mean: ``mean +/- t_{n-1} * sd / sqrt(n)``; NaN when n < 2."""
     check_confidence(confidence)
+    if n < 2:  # one value has no spread (its sd is NaN): no interval, not an error
+        return Interval(math.nan, math.nan)
     if not sd >= 0:
         raise ValueError(f"sd must be >= 0, got {sd!r}")
-    if n < 2:
-        return Interval(math.nan, math.nan)
     half = float(stats.t.ppf(0.5 + confidence / 2.0, n - 1)) * sd / math.sqrt(n)
     return Interval(mean - half, mean + half)
 
