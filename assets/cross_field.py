@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from assets.harmonize import FAILURE_COLUMNS, ROUND, kind_column
+from assets.harmonize import FAILURE_COLUMNS, ROUND, variable_kinds
 from assets.readers import SOURCE_FILE, SOURCE_ROW
 from schemas.validation_rules import CrossFieldRule, Requirement
 
@@ -24,13 +24,6 @@ def rule_applies(frame: pd.DataFrame, rule: CrossFieldRule) -> pd.Series:
     return applies
 
 
-def _kinds(frame: pd.DataFrame, variable: str) -> pd.Series:
-    column = kind_column(variable)
-    if column in frame:
-        return frame[column].astype("string")
-    return frame[variable].isna().map({True: "missing", False: "valid"}).astype("string")
-
-
 def requirement_fails(frame: pd.DataFrame, variable: str, requirement: Requirement) -> pd.Series:
     """Cells of `variable` that break the requirement (on every row; the caller masks)."""
     values = frame[variable]
@@ -41,7 +34,7 @@ def requirement_fails(frame: pd.DataFrame, variable: str, requirement: Requireme
     if requirement.codes is not None:
         codes = values.astype("string")
         return (codes.notna() & ~codes.isin(requirement.codes)).fillna(False).astype(bool)
-    return ~_kinds(frame, variable).isin(requirement.kinds or []).fillna(False).astype(bool)
+    return ~variable_kinds(frame, variable).isin(requirement.kinds or []).fillna(False).astype(bool)
 
 
 def describe(rule: CrossFieldRule, variable: str, requirement: Requirement) -> str:
@@ -71,7 +64,7 @@ def cross_field_failures(frame: pd.DataFrame, rules: list[CrossFieldRule],
             rows = frame[bad]
             shown = rows[variable].astype("string")
             if requirement.kinds is not None:
-                shown = shown.fillna(_kinds(frame, variable)[bad])
+                shown = shown.fillna(variable_kinds(frame, variable)[bad])
             found.append(pd.DataFrame({
                 ROUND: rows[ROUND], SOURCE_FILE: rows[SOURCE_FILE], SOURCE_ROW: rows[SOURCE_ROW],
                 "respondent_id": rows[id_column], "column": variable,

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from assets.columns import resolve_column
+from assets.platforms import SURVEY_SOLUTIONS_UNANSWERED
 from assets.readers import SOURCE_FILE, SOURCE_ROW
 from schemas.declarations import CHOICE_SEPARATOR, Codebook, Project, SourceColumn, Variable
 
@@ -22,7 +23,6 @@ PROVENANCE = [ROUND, SOURCE_FILE, SOURCE_ROW]
 KIND_SUFFIX = "__kind"
 MAX_EXACT_INTEGER = 2.0**53  # beyond this a float no longer holds every integer exactly
 META_PREFIX = "meta:"  # canonical platform meta columns added by the reader (meta:submitted_at)
-PLATFORM_UNANSWERED = ["-999999999", "##N/A##"]  # Survey Solutions: enabled but not answered
 FAILURE_COLUMNS = [ROUND, SOURCE_FILE, SOURCE_ROW, "respondent_id", "column", "rule", "value"]
 
 
@@ -136,6 +136,26 @@ def harmonize_round(raw: pd.DataFrame, round_name: str, project: Project, codebo
                       absent, [c for c in personal if c is not None])
 
 
+def harmonize_with_inventory(raw: pd.DataFrame, inventory: list[dict], round_name: str,
+                             project: Project, codebook: Codebook) -> Harmonized:
+    """Harmonise a round read by `read_round_files`, with its files' missing codes and headers."""
+    file_missing: dict[str, list[str]] = {}
+    for entry in inventory:
+        for column, codes in entry["user_missing"].items():
+            file_missing.setdefault(column, []).extend(codes)
+    header = list(dict.fromkeys(c for entry in inventory for c in entry["header"]))
+    return harmonize_round(raw, round_name, project, codebook, file_missing=file_missing,
+                           header=header)
+
+
+def variable_kinds(frame: pd.DataFrame, variable: str) -> pd.Series:
+    """The kind of each value of a harmonised variable (valid/missing when it has no kinds)."""
+    column = kind_column(variable)
+    if column in frame:
+        return frame[column].astype("string")
+    return frame[variable].isna().map({True: "missing", False: "valid"}).astype("string")
+
+
 def _ids(raw: pd.DataFrame, round_name: str, project: Project,
          codebook: Codebook) -> pd.Series | None:
     source = codebook.variable(project.respondent_id).sources[round_name]
@@ -173,7 +193,8 @@ def _kinds(text: pd.Series, codes: dict[str, str], declared_by_file: list[str]) 
     kind[text.isna()] = "missing"
     # Codes the file itself marks missing (SPSS user-missing, Stata .a-.z, Survey Solutions'
     # unanswered) are missing unless a declared special-code set gives them a kind.
-    kind[file_missing_mask(text, [*declared_by_file, *PLATFORM_UNANSWERED])] = "missing"
+    unanswered = sorted(SURVEY_SOLUTIONS_UNANSWERED)
+    kind[file_missing_mask(text, [*declared_by_file, *unanswered])] = "missing"
     for code, code_kind in codes.items():
         kind[text == code] = code_kind
     return kind

@@ -7,9 +7,8 @@ from pathlib import Path
 import pandas as pd
 
 from assets.harmonize import file_missing_mask
+from assets.platforms import SURVEY_SOLUTIONS_UNANSWERED
 from assets.readers import SOURCE_FILE, SOURCE_ROW, detect_platform, read_raw_file
-
-SURVEY_SOLUTIONS_UNANSWERED = {"-999999999", "##N/A##"}
 
 
 def variable_type(raw_type: str | None, values: pd.Series) -> str:

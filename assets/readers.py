@@ -109,7 +109,9 @@ def file_columns(path: Path, encoding: str | None = None, sheet: str | None = No
         from assets.text_readers import read_header
 
         if looks_whitespace_delimited(path, encoding):
-            return _parse(path, "", None, encoding, None).columns
+            from assets.plain_text import PlainTextSpec, header_of
+
+            return header_of(path, PlainTextSpec("whitespace"), _text_encoding(path, encoding))
         return read_header(path, encoding)[0]
     except RawFileError:
         raise

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from assets.harmonize import ROUND, kind_column
+from assets.harmonize import ROUND, variable_kinds
 from schemas.declarations import Project
 from schemas.indicators import (
     Count,
@@ -110,13 +110,6 @@ def eligible_rows(frame: pd.DataFrame, eligible: dict[str, list[str]]) -> pd.Ser
     return mask
 
 
-def _kind(frame: pd.DataFrame, variable: str) -> pd.Series:
-    column = kind_column(variable)
-    if column in frame:
-        return frame[column].astype("string")
-    return frame[variable].isna().map({True: "missing", False: "valid"}).astype("string")
-
-
 def score_mean(people: pd.DataFrame, indicator: MeanScore) -> pd.DataFrame:
     """Person scores (category ''), and each item on 0-100 (category = item) if declared."""
     raw = people[indicator.items]
@@ -154,7 +147,7 @@ def first_excluding_kind(kinds: pd.DataFrame, excludes: list[str]) -> pd.Series:
 def score_prevalence(people: pd.DataFrame, indicator: Prevalence) -> pd.DataFrame:
     """1/0 per respondent in the denominator; excluded kinds get no value and say why."""
     names = [indicator.variable] if indicator.variable else indicator.items
-    kinds = pd.DataFrame({n: _kind(people, n) for n in names}, index=people.index)
+    kinds = pd.DataFrame({n: variable_kinds(people, n) for n in names}, index=people.index)
     excluded_by = first_excluding_kind(kinds, indicator.denominator_excludes)
     yes = pd.DataFrame({n: people[n].isin(indicator.yes).fillna(False) for n in names})
     hits = yes.sum(axis=1) >= (indicator.at_least or 1)
@@ -170,7 +163,8 @@ def score_prevalence(people: pd.DataFrame, indicator: Prevalence) -> pd.DataFram
 
 def score_count(people: pd.DataFrame, indicator: Count) -> pd.DataFrame:
     """Number of items answered yes (don't know = not yes); excluded kinds take a person out."""
-    kinds = pd.DataFrame({n: _kind(people, n) for n in indicator.items}, index=people.index)
+    kinds = pd.DataFrame({n: variable_kinds(people, n) for n in indicator.items},
+                         index=people.index)
     excluded_by = first_excluding_kind(kinds, indicator.denominator_excludes)
     total = sum(people[n].isin(indicator.yes).fillna(False).astype(float)
                 for n in indicator.items)
@@ -185,7 +179,7 @@ def score_count(people: pd.DataFrame, indicator: Count) -> pd.DataFrame:
 def score_ratio(people: pd.DataFrame, indicator: Ratio) -> pd.DataFrame:
     """numerator / denominator * 100 where both are valid and the denominator is above zero."""
     top, bottom = indicator.numerator, indicator.denominator
-    top_kind, bottom_kind = _kind(people, top), _kind(people, bottom)
+    top_kind, bottom_kind = variable_kinds(people, top), variable_kinds(people, bottom)
     numerator = pd.to_numeric(people[top], errors="coerce").astype(float)
     denominator = pd.to_numeric(people[bottom], errors="coerce").astype(float)
     counted = (top_kind == "valid") & (bottom_kind == "valid") & (denominator > 0)
@@ -227,7 +221,7 @@ def categorise(values: pd.Series, kinds: pd.Series, indicator: Distribution,
 
 def score_distribution(people: pd.DataFrame, indicator: Distribution) -> pd.DataFrame:
     """Each counted respondent's category (value 1); excluded kinds and strays say why."""
-    kinds = _kind(people, indicator.variable)
+    kinds = variable_kinds(people, indicator.variable)
     label = categorise(people[indicator.variable], kinds, indicator, people.get(ROUND))
     excluded = kinds.isin(indicator.denominator_excludes) | label.isna()
     detail = kinds.where(~(label.isna() & ~kinds.isin(indicator.denominator_excludes)), OUTSIDE)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from assets.harmonize import harmonize_round, needed_columns
+from assets.harmonize import harmonize_with_inventory, needed_columns
 from assets.readers import read_round_files
 from assets.validate import ValidatedRound, validate_round
 from schemas.declarations import Survey
@@ -33,12 +33,7 @@ def validate_files(survey: Survey, round_name: str, files: list[Path],
                    only_needed: bool = True) -> ValidatedRound:
     """Read, harmonise and validate a round's files as the round assets do."""
     raw, inventory = read_round(survey, round_name, files, only_needed)
-    file_missing: dict[str, list[str]] = {}
-    for entry in inventory:
-        for column, codes in entry["user_missing"].items():
-            file_missing.setdefault(column, []).extend(codes)
-    header = list(dict.fromkeys(c for entry in inventory for c in entry["header"]))
-    harmonized = harmonize_round(raw, round_name, survey.project, survey.codebook,
-                                 file_missing=file_missing, header=header)
+    harmonized = harmonize_with_inventory(raw, inventory, round_name, survey.project,
+                                          survey.codebook)
     return validate_round(harmonized.frame, harmonized.conversion_failures, survey.project,
                           survey.codebook)

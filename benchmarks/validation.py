@@ -48,14 +48,14 @@ from assets.harmonize import (
     FAILURE_COLUMNS,
     ROUND,
     Harmonized,
-    harmonize_round,
+    harmonize_with_inventory,
     kind_column,
     published_variables,
 )
 from assets.publish import atomic_write
 from assets.readers import SOURCE_FILE, SOURCE_ROW
 from assets.validate import DUPLICATE_RULE, ValidatedRound, exact_duplicates, validate_round
-from benchmarks.generate import SAMPLE_PROJECT, ensure, generate
+from benchmarks.generate import ensure
 from benchmarks.ingest import machine
 from benchmarks.rounds import read_round, round_files
 from schemas.declarations import Codebook, Project, Survey, load_survey
@@ -100,26 +100,14 @@ class Cells:
 
 
 def current_project(rows: int, out: Path) -> dict:
-    """The project generated under `out`, regenerated if its declarations are out of date."""
-    generated = ensure(rows, out)
-    copied = Path(generated["project_file"]).parent
-    if any(not (copied / p.name).exists() or (copied / p.name).read_bytes() != p.read_bytes()
-           for p in SAMPLE_PROJECT.parent.glob("*.yaml")):
-        print(f"{out}: declarations older than schemas/survey/; regenerating")
-        generated = generate(rows, out)
-    return generated
+    """The project generated under `out`; ensure() refreshes its copied declarations."""
+    return ensure(rows, out)
 
 
 def harmonized_round(survey: Survey, raw_dir: Path, round_name: str) -> Harmonized:
     """Read and harmonise one round as the round assets do (needed columns, file missing)."""
     raw, inventory = read_round(survey, round_name, round_files(survey, raw_dir, round_name))
-    file_missing: dict[str, list[str]] = {}
-    for entry in inventory:
-        for column, codes in entry["user_missing"].items():
-            file_missing.setdefault(column, []).extend(codes)
-    header = list(dict.fromkeys(c for entry in inventory for c in entry["header"]))
-    return harmonize_round(raw, round_name, survey.project, survey.codebook,
-                           file_missing=file_missing, header=header)
+    return harmonize_with_inventory(raw, inventory, round_name, survey.project, survey.codebook)
 
 
 def _text(column: pd.Series) -> np.ndarray:

@@ -12,19 +12,13 @@ from assets.defs.storage import table_metadata, write_table
 def harmonized_responses(context: dg.AssetExecutionContext,
                          paths: SurveyPaths) -> dg.MaterializeResult:
     """One round on the codebook's canonical variables, personal data removed."""
-    from assets.harmonize import harmonize_round
+    from assets.harmonize import harmonize_with_inventory
 
     survey = paths.survey()
     round_name = context.partition_key
     raw = paths.read_table("raw_responses", round_name)
-    inventory = paths.read_json("raw_responses", round_name)
-    file_missing: dict[str, list[str]] = {}
-    for entry in inventory:
-        for column, codes in entry["user_missing"].items():
-            file_missing.setdefault(column, []).extend(codes)
-    header = list(dict.fromkeys(c for entry in inventory for c in entry["header"]))
-    result = harmonize_round(raw, round_name, survey.project, survey.codebook,
-                             file_missing=file_missing, header=header)
+    result = harmonize_with_inventory(raw, paths.read_json("raw_responses", round_name),
+                                      round_name, survey.project, survey.codebook)
     path = paths.table("harmonized_responses", round_name)
     write_table(result.frame, path)
     write_table(result.conversion_failures,
