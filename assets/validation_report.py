@@ -32,6 +32,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from assets.harmonize import FAILURE_COLUMNS, PROVENANCE
+from assets.workbook import table_sheet_setup
 
 MASK = "***"
 PERCENT_FORMAT = "0.0%"  # fractions 0-1
@@ -189,13 +190,7 @@ def _block(ws: Worksheet, start: int, frame: pd.DataFrame,
 
 def _finish(ws: Worksheet, columns: int, rows: int, widths: dict[int, int]) -> None:
     """Freeze and filter the header in row 1, set widths and print setup."""
-    last = get_column_letter(max(columns, 1))
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{last}{rows + 1}"
-    ws.print_title_rows = "1:1"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    table_sheet_setup(ws, columns, rows)
     for c, width in widths.items():
         ws.column_dimensions[get_column_letter(c)].width = min(max(width + 2, MIN_WIDTH),
                                                                MAX_WIDTH)

@@ -154,8 +154,13 @@ def _style_header(ws: Worksheet, columns: list[tuple[str, float]], rows: int) ->
         cell.fill = PatternFill("solid", fgColor="DDE4EE")
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         ws.column_dimensions[get_column_letter(index)].width = width
+    table_sheet_setup(ws, len(columns), rows)
+
+
+def table_sheet_setup(ws: Worksheet, columns: int, rows: int) -> None:
+    """Header row frozen, filtered and repeated on every printed page; landscape, fit to width."""
     ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(rows, 0) + 1}"
+    ws.auto_filter.ref = f"A1:{get_column_letter(max(columns, 1))}{max(rows, 0) + 1}"
     ws.print_title_rows = "1:1"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
