@@ -7,21 +7,10 @@ import pandas as pd
 import pytest
 
 from assets.select_multiple import NOTHING_CHOSEN, QuestionNotFoundError, rebuild_choices
+from tests.frames import text_frame
 
 CHOICES = ["health", "school", "other"]
 NA = None
-
-
-def text_frame(columns: dict[str, list[str | None]], index: list | None = None) -> pd.DataFrame:
-    """A raw export as the readers give it: text cells plus provenance columns."""
-    n = len(next(iter(columns.values())))
-    frame = pd.DataFrame(
-        {name: pd.array(values, dtype="string") for name, values in columns.items()},
-        index=index,
-    )
-    frame.insert(0, "source_row", pd.array(range(1, n + 1), dtype="Int64"))
-    frame.insert(0, "source_file", "export.csv")
-    return frame
 
 
 def split_cells(summaries: list[str | None], codes: list[str], skipped: str | None
