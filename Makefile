@@ -20,8 +20,8 @@ install: $(VENV)/.installed
 run: install  ## materialise every asset on the data in raw/ and print the headline
 	$(VENV)/bin/python -m pipelines.cli run
 
-test: install  ## the whole test suite
-	$(VENV)/bin/python -m pytest
+test: install  ## the whole test suite, one worker per core (a module's tests stay together)
+	$(VENV)/bin/python -m pytest -n auto --dist loadfile
 
 lint: install
 	$(VENV)/bin/ruff check .
