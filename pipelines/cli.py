@@ -67,30 +67,38 @@ def stale_rounds(rounds: list[str]) -> list[str]:
 def run(rounds: list[str] | None, stale: bool = False, log_level: str = "WARNING") -> int:
     """Materialise the rounds (partitions), then estimates, comparison and outputs."""
     ensure_dagster_home()
-    import dagster as dg
-
     from pipelines.definitions import defs
     from pipelines.lock import ProjectBusyError, project_lock
     from pipelines.resources import default_paths
-    from pipelines.runner import materialise_all
+    from pipelines.runner import InstanceUnavailableError, materialise_all, open_instance
 
     selected = _declared_rounds(rounds)
     if selected is None:
         return 2
     if stale:
         selected = stale_rounds(selected)
-        published = (PROJECT_ROOT / "outputs" / "manifest.json").exists()
+        published = (Path(default_paths().outputs_dir) / "manifest.json").exists()
         if not selected and published:
             print("nothing is stale: raw files unchanged since the last run")
             return 0
     print(f"Materialising {selected} then the comparison (Dagster instance in "
           f"{os.environ['DAGSTER_HOME']}; full logs in the UI: make dev)")
+    manifest = default_paths().outputs / "manifest.json"
+    published = _published_run(manifest)
     try:
         with project_lock(Path(default_paths().work_dir)):
-            summary = materialise_all(defs, dg.DagsterInstance.get(), selected, log_level)
+            summary = materialise_all(defs, open_instance(), selected, log_level)
     except ProjectBusyError as busy:
         print(busy, file=sys.stderr)
         return 3
+    except InstanceUnavailableError as unavailable:
+        now = _published_run(manifest)
+        # The swap into outputs/ needs no database: an outage after it leaves a new, complete set.
+        outputs = ("outputs/ keeps the previous publication" if now == published else
+                   f"outputs/ holds the complete new publication of run {now}, which the "
+                   "instance could not record")
+        print(f"{unavailable}; {outputs}; re-run when it is back", file=sys.stderr)
+        return 1
     for step, message in summary.failed.items():
         print(f"FAILED {step}: {message}", file=sys.stderr)
     if not summary.success:
@@ -110,6 +118,7 @@ def validate(rounds: list[str] | None, log_level: str = "WARNING") -> int:
     if selected is None:
         return 2
     from pipelines.lock import ProjectBusyError, project_lock
+    from pipelines.runner import InstanceUnavailableError
 
     try:
         with project_lock(Path(default_paths().work_dir)):
@@ -117,21 +126,34 @@ def validate(rounds: list[str] | None, log_level: str = "WARNING") -> int:
     except ProjectBusyError as busy:
         print(busy, file=sys.stderr)
         return 3
+    except InstanceUnavailableError as unavailable:
+        print(f"{unavailable}; re-run when it is back", file=sys.stderr)
+        return 1
+
+
+def _published_run(manifest: Path) -> str | None:
+    """The run id of the publication in outputs/, None when there is none (or it is unreadable)."""
+    try:
+        return json.loads(manifest.read_text(encoding="utf-8")).get("run_id")
+    except (OSError, ValueError):
+        return None
 
 
 def _validate_rounds(selected: list[str], log_level: str) -> int:
-    import dagster as dg
     import pandas as pd
 
     from assets.validate import failures_by_rule, row_accounting
     from pipelines.definitions import defs
     from pipelines.resources import default_paths
+    from pipelines.runner import instance_errors, open_instance
 
     job, paths, status = defs.resolve_job_def("validation_job"), default_paths(), 0
+    instance = open_instance()
     for round_name in selected:
-        result = job.execute_in_process(
-            partition_key=round_name, instance=dg.DagsterInstance.get(), raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}})
+        with instance_errors(instance):
+            result = job.execute_in_process(
+                partition_key=round_name, instance=instance, raise_on_error=False,
+                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}})
         if not result.success:
             errors = [e.step_failure_data.error.message for e in result.all_events
                       if e.is_step_failure and e.step_failure_data.error]

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import hashlib
+import json
 import os
 import pwd
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
+import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,9 +25,9 @@ import pytest
 from dagster._core.launcher import DefaultRunLauncher
 from dagster._core.run_coordinator import QueuedRunCoordinator
 from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
-from dagster_postgres.utils import DagsterPostgresException
 
 from assets.defs.paths import SurveyPaths
+from assets.publish import STAGING_PREFIX
 from pipelines.definitions import build_definitions
 from pipelines.resources import PROJECT_ROOT
 from pipelines.runner import RunSummary, materialise_all
@@ -38,6 +41,7 @@ DB_USER = "survey_team"
 DB_PASSWORD = "team-secret-42"
 DB_NAME = "survey_dagster"
 COMMAND_TIMEOUT = 60
+CLI_TIMEOUT = 240  # one CLI run takes about a minute on a busy two-core machine
 
 
 def pg_bin_dir() -> Path | None:
@@ -274,37 +278,92 @@ def test_the_rows_are_in_the_postgresql_database(pipeline, postgres):
     assert sorted(p for (p,) in partitions) == ["baseline", "endline"]
 
 
-def test_a_postgres_outage_during_a_run_fails_it_cleanly_and_a_rerun_succeeds(
-        pipeline, instance, postgres, monkeypatch):
-    original = SurveyPaths.round_files
-    stopped: list[bool] = []
+def file_digests(folder: Path) -> dict[str, str]:
+    """sha256 of every file under a folder, by relative path."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
 
-    def stop_the_server_then_read(self: SurveyPaths, round_decl):  # inside the first step
-        if not stopped:
-            stopped.append(True)
-            postgres.stop("fast")
-        return original(self, round_decl)
 
-    monkeypatch.setattr(SurveyPaths, "round_files", stop_the_server_then_read)
-    defs = build_definitions(pipeline["paths"])
-    before = {run.run_id for run in instance.get_runs()}
-    executor = ThreadPoolExecutor(max_workers=1)
+@pytest.fixture(scope="module")
+def checkout(pipeline: dict, tmp_path_factory) -> Path:
+    """A copy of the code and raw/ holding the pipeline fixture's publication and working tables.
+
+    The CLI publishes to its own checkout's outputs/ (pipelines/resources.py), so it runs here.
+    """
+    root = tmp_path_factory.mktemp("checkout")
+    for folder in ("assets", "pipelines", "schemas", "raw"):
+        shutil.copytree(PROJECT_ROOT / folder, root / folder,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(pipeline["root"] / "work", root / ".work")
+    shutil.copytree(pipeline["root"] / "outputs", root / "outputs")
+    return root
+
+
+def run_statuses(postgres: PostgresServer) -> dict[str, str]:
+    """Every run in the instance database: run id -> status."""
+    return dict(postgres.query("SELECT run_id, status FROM runs"))
+
+
+def wait_for_a_started_run(postgres: PostgresServer, known: set[str],
+                           process: subprocess.Popen) -> str:
+    """The id of the first run not in `known` once the database records it as STARTED."""
+    deadline = time.monotonic() + CLI_TIMEOUT
+    while time.monotonic() < deadline:
+        started = [run_id for run_id, status in run_statuses(postgres).items()
+                   if run_id not in known and status == "STARTED"]
+        if started:
+            return started[0]
+        if process.poll() is not None:
+            out, err = process.communicate()
+            pytest.fail(f"the run ended ({process.returncode}) before it started:\n{out}\n{err}")
+        time.sleep(0.1)
+    pytest.fail(f"no run started within {CLI_TIMEOUT} s")
+
+
+def test_a_postgres_restart_during_a_cli_run_fails_it_cleanly_and_a_rerun_publishes(
+        checkout, dagster_home, postgres):
+    outputs = checkout / "outputs"
+    published = file_digests(outputs)
+    known = set(run_statuses(postgres))
+    command = [sys.executable, "-m", "pipelines.cli", "run", "--round", "baseline"]
+    env = {**os.environ, "DAGSTER_HOME": str(dagster_home),
+           "SURVEY_PROJECT_FILE": str(checkout / DEFAULT_PROJECT_FILE.relative_to(PROJECT_ROOT))}
+    process = subprocess.Popen(command, cwd=checkout, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    restart = False
     try:
-        attempt = executor.submit(materialise_all, defs, instance, ["baseline"], "WARNING")
-        with pytest.raises(DagsterPostgresException, match="too many retries") as failure:
-            attempt.result(timeout=150)  # Dagster retries for a while, then gives up: no hang
-        assert "Connection refused" in str(failure.value.__cause__)
-        assert stopped
+        interrupted = wait_for_a_started_run(postgres, known, process)
+        # A quick `pg_ctl restart` between two statements is ridden through: dagster_postgres
+        # retries a refused connection for about 12 s. Stay down until the run gives up.
+        restart = True
+        postgres.stop("fast")
+        out, err = process.communicate(timeout=CLI_TIMEOUT)
     finally:
-        executor.shutdown(wait=False, cancel_futures=True)
-        monkeypatch.undo()
-        postgres.start()
-    interrupted = [run for run in instance.get_runs() if run.run_id not in before]
-    assert len(interrupted) == 1
-    assert interrupted[0].status != dg.DagsterRunStatus.SUCCESS  # recorded, never as a success
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+        if restart:
+            postgres.start()
 
-    summary = materialise_all(defs, instance, rounds=["baseline"], log_level="WARNING")
-    assert summary.success, summary.failed
-    statuses = dict(postgres.query("SELECT run_id, status FROM runs"))
-    assert [statuses[run_id] for run_id in summary.run_ids] == ["SUCCESS", "SUCCESS"]
-    assert (pipeline["root"] / "outputs" / "comparison.csv").stat().st_size > 0
+    assert process.returncode == 1, err
+    message = err.strip().splitlines()[-1]
+    assert message.startswith(f"the Dagster instance PostgreSQL database {DB_NAME} at "
+                              f"127.0.0.1:{postgres.port} is unreachable: "), err
+    assert message.endswith("; outputs/ keeps the previous publication; re-run when it is back")
+    assert "Traceback" not in err
+    assert DB_PASSWORD not in out + err
+    assert file_digests(outputs) == published
+    assert not list(checkout.glob(f".outputs{STAGING_PREFIX}*"))
+    assert run_statuses(postgres)[interrupted] != "SUCCESS"  # never recorded as a success
+
+    rerun = subprocess.run(command, cwd=checkout, env=env, capture_output=True, text=True,
+                           timeout=CLI_TIMEOUT)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "Outputs in" in rerun.stdout
+    statuses = run_statuses(postgres)
+    rerun_ids = set(statuses) - known - {interrupted}
+    assert sorted(statuses[run_id] for run_id in rerun_ids) == ["SUCCESS", "SUCCESS"]
+    manifest = json.loads((outputs / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["run_id"] in rerun_ids
+    assert set(file_digests(outputs)) == set(published)
+    assert not list(checkout.glob(f".outputs{STAGING_PREFIX}*"))
