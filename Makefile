@@ -32,8 +32,9 @@ sample: install  ## re-create the synthetic sample in raw/ (byte for byte)
 dev: install  ## the Dagster UI on http://127.0.0.1:3000
 	$(VENV)/bin/dg dev
 
-bench: install  ## ingest benchmark on 100k synthetic rows per round -> benchmarks/results/
-	$(VENV)/bin/python -m benchmarks.ingest --rows 100000
+SIZES ?= 10000 100000 1000000
+bench: install  ## end-to-end benchmarks at SIZES respondents per round -> benchmarks/results/
+	$(VENV)/bin/python -m benchmarks.run --sizes $(SIZES)
 
 clean:
 	rm -rf .work .dagster $(VENV)

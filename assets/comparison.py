@@ -19,6 +19,7 @@ from assets.estimates import (
     estimation_unit,
     group_labels,
     group_slices,
+    split_by,
 )
 from assets.statistics import (
     FISHER_TEST,
@@ -58,12 +59,14 @@ def compare_rounds(estimates: pd.DataFrame, respondents: pd.DataFrame, project: 
     """One row per comparison x indicator x category x group, in the published contract."""
     rows = []
     labels = group_labels(codebook, catalogue)
+    by_indicator = split_by(respondents, "indicator")
     for comparison in project.comparisons:
         for indicator in catalogue.indicators:
             if not_comparable(indicator, codebook):
                 continue  # kept out of the table; the notes say why
             if comparison.design == "panel":
-                cells = _panel_cells(respondents, indicator, comparison, labels, project)
+                cells = _panel_cells(by_indicator.get(indicator.id, respondents.iloc[:0]),
+                                     indicator, comparison, labels, project)
             else:
                 cells = _independent_cells(estimates, indicator, comparison, project)
             for category, group, base, end, result in cells:

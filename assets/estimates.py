@@ -45,6 +45,14 @@ def group_slices(people: pd.DataFrame, groups: list[str],
             yield f"{variable}={label}", people[people[variable] == code]
 
 
+def split_by(frame: pd.DataFrame, column: str) -> dict[str, pd.DataFrame]:
+    """The rows of each value of `column`, in one pass (a mask per value scans every row)."""
+    if frame.empty:
+        return {}
+    groups = frame.groupby(column, sort=False, observed=True, dropna=True).indices
+    return {str(key): frame.take(positions) for key, positions in groups.items()}
+
+
 def estimate_values(values: pd.Series, unit: str, confidence: float) -> dict[str, float]:
     """n, estimate, SD, SE and CI of person values (scores, counts, or 1/0 for percentages)."""
     clean = values.dropna().to_numpy(dtype=float)
@@ -142,12 +150,14 @@ def estimate_indicators(respondents: pd.DataFrame, project: Project,
     labels = group_labels(codebook, catalogue)
     rounds, design = project.round_names, project.sampling_design
     rows = []
+    by_indicator = split_by(respondents, "indicator")
     for indicator in catalogue.indicators:
-        mine = respondents[respondents["indicator"] == indicator.id]
+        mine = by_indicator.get(indicator.id, respondents.iloc[:0])
         extra = _response_set_variant(mine, indicator, rounds)
         unit = estimation_unit(indicator)
+        by_round = split_by(mine, "round")
         for round_name in rounds:
-            people = mine[mine["round"] == round_name]
+            people = by_round.get(round_name, mine.iloc[:0])
             slices = list(group_slices(people, indicator.groups, labels))
             if extra:
                 slices.insert(1, (WITHOUT_RESPONSE_SETS, people[people["flag"] == ""]))

@@ -251,9 +251,23 @@ def read_round_files(files: list[Path], usecols_of=None, encoding: str | None = 
             frame = frame[mask.to_numpy()]
         frames.append(frame)
         parsed.append((raw, platform, len(frame), counts))
+    if not any(rows for _, _, rows, _ in parsed):  # nothing to validate, score or compare
+        raise RawFileError(_no_rows(parsed))
     frame = pd.concat(frames, ignore_index=True)
     return frame, [inventory_entry(raw) | {"platform": platform, "rows": rows} | counts
                    for raw, platform, rows, counts in parsed]
+
+
+def _no_rows(parsed: list[tuple[RawFile, str, int, dict]]) -> str:
+    """Why a round read no rows: each file named, and where a shared file's rows went."""
+    reasons = []
+    for raw, _, _, counts in parsed:
+        if counts:  # a shared (long or wide) file: its rows belong to other rounds or none
+            where = ", ".join(f"{key} {value}" for key, value in counts.items())
+            reasons.append(f"{raw.path}: no rows of this round ({where})")
+        else:
+            reasons.append(f"{raw.path}: no data rows (a header but no records)")
+    return "; ".join(reasons) + "; a round needs at least one row"
 
 
 def inventory_entry(raw: RawFile) -> dict:

@@ -9,12 +9,14 @@ are never averaged in: harmonisation has already set them aside as kinds.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
-from assets.harmonize import ROUND, variable_kinds
+from assets.harmonize import KIND_SUFFIX, ROUND, variable_kinds
 from schemas.declarations import Project
 from schemas.indicators import (
     Count,
@@ -251,24 +253,59 @@ def score_respondents(clean: pd.DataFrame, project: Project,
                       catalogue: IndicatorCatalogue) -> pd.DataFrame:
     """Long table of every eligible respondent's value on every declared indicator."""
     clean = add_derived_groups(clean, catalogue.derived_groups)
+    design = project.sampling_design.roles() if project.sampling_design is not None else {}
     parts = []
     for indicator in catalogue.indicators:
-        people = clean[eligible_rows(clean, indicator.eligible)]
+        carried = [ROUND, project.respondent_id, *indicator.groups, *design.values()]
+        # Only the columns this indicator reads travel on: taking every column of a wide
+        # round for each of dozens of indicators was the largest cost of scoring.
+        people = clean.loc[eligible_rows(clean, indicator.eligible),
+                           read_columns(clean, indicator, carried)]
         part = SCORERS[indicator.kind](people, indicator)
         part.insert(0, "indicator", indicator.id)
-        rows = people.loc[part.index]  # item rows repeat a person's index
+        rows = people[list(dict.fromkeys(carried))].loc[part.index]  # items repeat a person
         part.insert(0, "respondent_id", rows[project.respondent_id].to_numpy())
         part.insert(0, ROUND, rows[ROUND].to_numpy())
         for group in indicator.groups:
             part[group] = rows[group].to_numpy()
-        if project.sampling_design is not None:
-            for role, variable in project.sampling_design.roles().items():
-                part[DESIGN_PREFIX + role] = rows[variable].to_numpy()
+        for role, variable in design.items():
+            part[DESIGN_PREFIX + role] = rows[variable].to_numpy()
         parts.append(part)
     table = pd.concat(parts, ignore_index=True)
-    return table.astype({ROUND: "string", "respondent_id": "string", "indicator": "string",
-                         "category": "string", "status": "string", "detail": "string",
-                         "flag": "string", "band": "string", "value": "Float64"})
+    table = table.astype({"respondent_id": "string", "value": "Float64"})
+    # One row per respondent x indicator (x item) makes a long table whose other text columns
+    # hold a few distinct values: as categoricals they take a byte a cell instead of a string,
+    # and splitting the table by indicator and round becomes cheap.
+    repeated = [c for c in table.columns if c not in ("respondent_id", "value")
+                and not c.startswith(DESIGN_PREFIX)]
+    return table.astype({c: "string" for c in repeated}).astype(dict.fromkeys(repeated,
+                                                                             "category"))
+
+
+def stack_respondent_tables(tables: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    """Rows of several rounds' respondent tables, keeping the categorical columns categorical.
+
+    pandas turns categoricals with different categories into text when concatenating, so each
+    column's categories are united first.
+    """
+    tables = list(tables)
+    if not tables:
+        return pd.DataFrame()
+    columns = {}
+    for name in tables[0].columns:
+        parts = [t[name] for t in tables]
+        if all(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
+            columns[name] = union_categoricals([p.array for p in parts])
+        else:
+            columns[name] = pd.concat(parts, ignore_index=True)
+    return pd.DataFrame(columns)
+
+
+def read_columns(clean: pd.DataFrame, indicator, carried: list[str]) -> list[str]:
+    """The columns of `clean` an indicator reads: its variables with their kinds, and `carried`."""
+    names = {name for names in indicator.variables().values() for name in names} | set(carried)
+    return [c for c in clean.columns
+            if c in names or (c.endswith(KIND_SUFFIX) and c[: -len(KIND_SUFFIX)] in names)]
 
 
 def reversal_warnings(clean: pd.DataFrame, catalogue: IndicatorCatalogue) -> pd.DataFrame:

@@ -35,6 +35,12 @@ from assets.harmonize import FAILURE_COLUMNS, PROVENANCE
 from assets.workbook import table_sheet_setup
 
 MASK = "***"
+# A sheet lists at most this many rows: past it a workbook is slow to write and no one reads
+# it row by row; the complete tables are published as Parquet and CSV beside it.
+MAX_SHEET_ROWS = 10_000
+COMPLETE_TABLES = {"Failures": "validation_failures.csv", "Quarantine":
+                   "validation/quarantine.parquet", "Duplicates": "validation/duplicates.parquet",
+                   "Fieldwork flags": "validation/fieldwork_flags.parquet"}
 PERCENT_FORMAT = "0.0%"  # fractions 0-1
 PERCENT_POINTS_FORMAT = '0.0"%"'  # values already on 0-100
 COUNT_FORMAT = "0"
@@ -133,6 +139,11 @@ def excel_cell(value: object, percent: str | None = None) -> Cell:
     return ILLEGAL_CHARACTERS_RE.sub("", str(value)), None
 
 
+# Shared style objects: openpyxl interns styles, but building one per cell dominated the
+# time of writing a large quarantine sheet.
+_TOP, _WRAPPED = Alignment(vertical="top"), Alignment(vertical="top", wrap_text=True)
+
+
 def _put(ws: Worksheet, row: int, column: int, cell: Cell) -> None:
     value, fmt = cell
     target = ws.cell(row=row, column=column, value=value)
@@ -140,7 +151,7 @@ def _put(ws: Worksheet, row: int, column: int, cell: Cell) -> None:
         target.data_type = "s"  # never a formula, whatever the text starts with
         if value.startswith(FORMULA_PREFIXES):
             target.quotePrefix = True
-        target.alignment = Alignment(vertical="top", wrap_text=len(value) > MAX_WIDTH)
+        target.alignment = _WRAPPED if len(value) > MAX_WIDTH else _TOP
     elif fmt:
         target.number_format = fmt
 
@@ -289,10 +300,16 @@ def _contents_sheet(ws: Worksheet, rows: dict[str, int]) -> None:
                     vertical="top", wrap_text=True)
         line += len(body) + 3
 
+    def shown(name: str) -> int | str:
+        total = rows[name]
+        if total <= MAX_SHEET_ROWS or name not in COMPLETE_TABLES:
+            return total
+        return f"first {MAX_SHEET_ROWS:,} of {total:,} (all in {COMPLETE_TABLES[name]})"
+
     table("Sheets", ["Sheet", "What it holds", "Rows"],
-          [[name, text, rows[name]] for name, text in SHEETS])
+          [[name, text, shown(name)] for name, text in SHEETS])
     table("How to resolve quarantine", ["Step", "What to do"], [list(r) for r in RESOLVE])
-    ws.column_dimensions["C"].width = 8
+    ws.column_dimensions["C"].width = 40
 
 
 def write_validation_report(path: Path, *, summary: pd.DataFrame, failures: pd.DataFrame,
@@ -301,7 +318,12 @@ def write_validation_report(path: Path, *, summary: pd.DataFrame, failures: pd.D
                             corrections: pd.DataFrame,
                             personal_columns: Set[str] = frozenset()) -> None:
     """Write validation_report.xlsx: contents, summary, failures, quarantine, fieldwork, fixes."""
+    totals = {"Failures": len(failures), "Quarantine": len(quarantine),
+              "Duplicates": len(duplicates), "Fieldwork flags": len(fieldwork_flags)}
+
     def prepared(frame: pd.DataFrame, sheet: str) -> pd.DataFrame:
+        if sheet in COMPLETE_TABLES:
+            frame = frame.head(MAX_SHEET_ROWS)
         return mask_personal(_with_columns(frame, sheet), personal_columns)
 
     failures = prepared(failures, "Failures")
@@ -320,7 +342,7 @@ def write_validation_report(path: Path, *, summary: pd.DataFrame, failures: pd.D
     rows = {"Summary": len(table)}
     for title, frame in frames.items():
         rows[title] = _table_sheet(workbook, title, frame)
-    _contents_sheet(contents, rows)
+    _contents_sheet(contents, rows | totals)
     workbook.save(path)
 
 
@@ -373,7 +395,8 @@ def validation_summary_html(summary: pd.DataFrame, failures_by_rule: pd.DataFram
     parts = [
         '<section id="validation"><h2>Validation</h2>',
         "<p>Rows that fail a check are kept out of the analysis, in quarantine with their "
-        "reasons; validation_report.xlsx lists every failure and how to resolve it.</p>",
+        "reasons; validation_failures.csv lists every failure, validation_report.xlsx explains "
+        "them and how to resolve them.</p>",
         _html_table(summary_table(summary), "Rows read, clean and quarantined per round and file"),
         _html_table(failures_by_rule, "Failures by rule"),
     ]

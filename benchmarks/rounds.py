@@ -8,15 +8,15 @@ import pandas as pd
 
 from assets.harmonize import harmonize_with_inventory, needed_columns
 from assets.readers import read_round_files
+from assets.round_files import round_files as files_of_round
 from assets.validate import ValidatedRound, validate_round
 from schemas.declarations import Survey
 
 
 def round_files(survey: Survey, raw_dir: Path, round_name: str) -> list[Path]:
-    """The raw files of a round: its declared globs under `raw_dir/<round>/`, sorted."""
+    """The raw files of a round, as the pipeline finds them under `raw_dir`."""
     declaration = next(r for r in survey.project.rounds if r.name == round_name)
-    folder = raw_dir / round_name
-    return sorted({p for pattern in declaration.files for p in folder.glob(pattern)})
+    return files_of_round(raw_dir, declaration)
 
 
 def read_round(survey: Survey, round_name: str, files: list[Path], only_needed: bool = True,

@@ -45,8 +45,11 @@ def _declared_rounds(rounds: list[str] | None) -> list[str] | None:
 
 
 def stale_rounds(rounds: list[str]) -> list[str]:
-    """Rounds whose raw files changed (by sha256) since they were last materialised."""
-    from assets.readers import sha256_of
+    """Rounds whose raw files changed (by sha256) since their last completed run.
+
+    A run stopped after ingest leaves no completion stamp, so its round counts as stale.
+    """
+    from assets.fingerprint import sha256_of
     from pipelines.resources import default_paths
 
     paths, stale = default_paths(), []
@@ -54,12 +57,8 @@ def stale_rounds(rounds: list[str]) -> list[str]:
     for round_decl in survey.project.rounds:
         if round_decl.name not in rounds:
             continue
-        known = paths.table("raw_responses", round_decl.name, "json").exists()
-        previous = ({f["file"]: f["sha256"] for f in paths.read_json("raw_responses",
-                                                                     round_decl.name)}
-                    if known else {})
         current = {p.name: sha256_of(p) for p in paths.round_files(round_decl)}
-        if current != previous:
+        if current != paths.completed_files(round_decl.name):
             stale.append(round_decl.name)
     return stale
 
@@ -67,20 +66,21 @@ def stale_rounds(rounds: list[str]) -> list[str]:
 def run(rounds: list[str] | None, stale: bool = False, log_level: str = "WARNING") -> int:
     """Materialise the rounds (partitions), then estimates, comparison and outputs."""
     ensure_dagster_home()
-    from pipelines.definitions import defs
-    from pipelines.lock import ProjectBusyError, project_lock
     from pipelines.resources import default_paths
-    from pipelines.runner import InstanceUnavailableError, materialise_all, open_instance
 
     selected = _declared_rounds(rounds)
     if selected is None:
         return 2
-    if stale:
+    if stale:  # before the code location is loaded: a no-op run costs little more than a start
         selected = stale_rounds(selected)
         published = (Path(default_paths().outputs_dir) / "manifest.json").exists()
         if not selected and published:
             print("nothing is stale: raw files unchanged since the last run")
             return 0
+    from pipelines.definitions import defs
+    from pipelines.lock import ProjectBusyError, project_lock
+    from pipelines.runner import InstanceUnavailableError, materialise_all, open_instance
+
     print(f"Materialising {selected} then the comparison (Dagster instance in "
           f"{os.environ['DAGSTER_HOME']}; full logs in the UI: make dev)")
     manifest = default_paths().outputs / "manifest.json"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -146,6 +146,31 @@ class Suppression(Strict):
     caution_below: int = Field(50, ge=0)
 
 
+class PseudonymiseIds(Strict):
+    """Respondent ids in published microdata replaced by a keyed hash (HMAC-SHA256).
+
+    `key_file` (relative to project.yaml) holds the secret key: the same key gives the same
+    pseudonyms in every round and run, so keep it, back it up, and never publish it.
+    """
+
+    key_file: ProjectPath
+
+    @field_validator("key_file")
+    @classmethod
+    def _not_published_or_raw(cls, value: str) -> str:
+        first = next((p for p in PureWindowsPath(value).parts if p != "."), "")
+        if first.casefold() in ("outputs", "raw"):
+            raise ValueError(f"{value!r} is under {first}/; keep the key out of published and "
+                             "raw folders (e.g. secrets/respondent_id.key)")
+        return value
+
+
+class Publication(Strict):
+    """How outputs/ is published (all optional)."""
+
+    pseudonymise_ids: PseudonymiseIds | None = None
+
+
 class Project(Strict):
     """The survey project: rounds, comparisons, special codes and table rules."""
 
@@ -162,6 +187,7 @@ class Project(Strict):
     suppression: Suppression = Suppression()
     sampling_design: SamplingDesign | None = None
     validation: Validation = Validation()
+    publication: Publication = Publication()
 
     @model_validator(mode="before")
     @classmethod

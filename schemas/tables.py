@@ -6,6 +6,7 @@ provenance columns and the computed tables are declared here.
 
 from __future__ import annotations
 
+import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
@@ -25,17 +26,21 @@ class ResponseProvenance(pa.DataFrameModel):
 
 
 class RespondentIndicators(pa.DataFrameModel):
-    """One row per respondent x indicator: the person's value and how it was obtained."""
+    """One row per respondent x indicator: the person's value and how it was obtained.
 
-    round: Series[str]
+    The repeated text columns are categoricals (see `assets.scoring.score_respondents`).
+    """
+
+    round: Series[pd.CategoricalDtype]
     respondent_id: Series[str]
-    indicator: Series[str]
-    category: Series[str]
+    indicator: Series[pd.CategoricalDtype]
+    category: Series[pd.CategoricalDtype]
     value: Series[float] = pa.Field(nullable=True)
-    status: Series[str] = pa.Field(isin=["scored", "too_many_missing", "counted", "excluded"])
-    detail: Series[str] = pa.Field(nullable=True)
-    flag: Series[str] = pa.Field(isin=["", "identical_all", "identical_extreme"])
-    band: Series[str]
+    status: Series[pd.CategoricalDtype] = pa.Field(
+        isin=["scored", "too_many_missing", "counted", "excluded"])
+    detail: Series[pd.CategoricalDtype] = pa.Field(nullable=True)
+    flag: Series[pd.CategoricalDtype] = pa.Field(isin=["", "identical_all", "identical_extreme"])
+    band: Series[pd.CategoricalDtype]
 
     class Config:
         strict = False

@@ -2,7 +2,8 @@
 
 Every file case either fails with a RawFileError that names the file (and the line, column or
 key where there is one), or reads; a file that reads is harmonised and validated, and every row
-read is accounted for: rows read = clean + quarantined, each source row exactly once. Every
+read is accounted for: rows read = clean + quarantined, each source row exactly once. A file of
+no rows reads, but a round of nothing else is refused with a message naming it. Every
 declaration case fails with a DeclarationError naming file, line and key. Pure functions only.
 """
 
@@ -116,6 +117,7 @@ class FileCase:
     error: tuple[str, ...] | None = None
     check: Callable[[pd.DataFrame, object, object], None] | None = None
     read_or_error: bool = False  # damaged binary: a clear error, or the original data intact
+    round_error: tuple[str, ...] | None = None  # the file reads, a round of it alone does not
 
 
 def zero_bytes(name: str) -> Callable[[Path], Path]:
@@ -312,7 +314,8 @@ FILE_CASES: dict[str, FileCase] = {
         "dup.csv", "line 1", "duplicate column names", "'age'")),
     "duplicate_columns_xlsx": FileCase(duplicate_xlsx, (
         "dup.xlsx", "row 1", "duplicate column names", "'age'")),
-    **{f"header_only_{ext}": FileCase(header_only(f"none.{ext}"), check=check_no_rows)
+    **{f"header_only_{ext}": FileCase(header_only(f"none.{ext}"), check=check_no_rows,
+                                      round_error=("no data rows", "at least one row"))
        for ext in ("csv", "xlsx", "sav", "dta")},
     "all_missing_column": FileCase(all_missing, check=check_all_missing),
     **{f"string_32767_{ext}": FileCase(long_string(ext), check=check_long)
@@ -339,9 +342,16 @@ def test_hostile_file(case: FileCase, tmp_path: Path):
             read_round_files([path])  # the round reader names the file the same way
         return
     assert case.error is None, f"read {len(raw.frame)} rows, expected {case.error}"
-    frame, inventory = read_round_files([path])
-    assert inventory[0]["rows"] == len(frame) == len(raw.frame)
-    assert data_columns(frame) == data_columns(raw.frame)
+    if case.round_error is not None:
+        with pytest.raises(RawFileError, match="^" + str(path).replace("\\", r"\\")) as info:
+            read_round_files([path])
+        for fragment in case.round_error:
+            assert fragment in str(info.value), str(info.value)
+        frame = raw.frame  # harmonising and validating it still account for every row
+    else:
+        frame, inventory = read_round_files([path])
+        assert inventory[0]["rows"] == len(frame) == len(raw.frame)
+        assert data_columns(frame) == data_columns(raw.frame)
     harmonized, validated = account(frame)
     if case.read_or_error:  # damaged but readable: the original data, nothing garbled
         assert cells(frame) == BASE_CELLS

@@ -211,3 +211,58 @@ def test_a_round_that_does_not_fit_the_codebook_fails_clearly_and_keeps_the_outp
     assert "'intro/district'" in summary.failed["endline"]
     assert "district" in summary.failed["endline"]
     assert {p.name: p.read_bytes() for p in outputs.rglob("*") if p.is_file()} == before
+
+
+def pseudonymised_project(project, tmp_path: Path, with_key: bool) -> tuple[dg.Definitions, Path]:
+    """The sample's declarations with pseudonymised ids declared, on the project's tables."""
+    survey_dir = tmp_path / "survey"
+    shutil.copytree(DEFAULT_PROJECT_FILE.parent, survey_dir)
+    with (survey_dir / "project.yaml").open("a", encoding="utf-8") as declaration:
+        declaration.write("\npublication:\n  pseudonymise_ids: {key_file: secrets/id.key}\n")
+    if with_key:
+        (survey_dir / "secrets").mkdir()
+        (survey_dir / "secrets" / "id.key").write_text("a-team-secret-of-32-characters!!\n")
+    outputs = tmp_path / "outputs"
+    paths = SurveyPaths(project_file=str(survey_dir / "project.yaml"),
+                        raw_dir=project["paths"].raw_dir, work_dir=project["paths"].work_dir,
+                        outputs_dir=str(outputs))
+    return build_definitions(paths), outputs
+
+
+def test_declared_pseudonymisation_replaces_ids_in_microdata_with_a_keyed_hash(project,
+                                                                              tmp_path):
+    import hmac
+
+    defs, outputs = pseudonymised_project(project, tmp_path, with_key=True)
+    result = defs.resolve_job_def("publication_job").execute_in_process(
+        instance=project["instance"], raise_on_error=False)
+    assert result.success
+    plain = pd.read_parquet(project["root"] / "outputs" / "microdata" / "responses.parquet")
+    hashed = pd.read_parquet(outputs / "microdata" / "responses.parquet")
+    key = b"a-team-secret-of-32-characters!!"
+    expected = [hmac.new(key, i.encode(), "sha256").hexdigest()[:16]
+                for i in plain["respondent_id"]]
+    assert hashed["respondent_id"].tolist() == expected
+    assert "source_row" not in hashed.columns and "source_row" in plain.columns
+    # Panel linkage survives: the same people are in both rounds.
+    def both_rounds(frame: pd.DataFrame) -> int:
+        return int((frame.groupby("respondent_id")["round"].nunique() == 2).sum())
+    assert both_rounds(hashed) == both_rounds(plain) > 100
+    indicators = pd.read_parquet(outputs / "microdata" / "respondent_indicators.parquet")
+    assert set(indicators["respondent_id"]) <= set(hashed["respondent_id"])
+    dictionary = pd.read_csv(outputs / "microdata" / "data_dictionary.csv")
+    assert "pseudonym" in dictionary.set_index("variable").loc["respondent_id", "label"]
+    assert "source_row" not in set(dictionary["variable"])
+    for path in (p for p in outputs.rglob("*") if p.is_file()):
+        assert b"a-team-secret" not in path.read_bytes(), path.name
+
+
+def test_a_missing_pseudonymisation_key_stops_the_publication_naming_the_file(project,
+                                                                             tmp_path):
+    defs, outputs = pseudonymised_project(project, tmp_path, with_key=False)
+    result = defs.resolve_job_def("publication_job").execute_in_process(
+        instance=project["instance"], raise_on_error=False)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert "id.key" in str(failure.step_failure_data.error.to_string())
+    assert not outputs.exists()

@@ -7,6 +7,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from assets import validation_report
 from assets.validation_report import (
     MASK,
     PERCENT_FORMAT,
@@ -115,6 +116,19 @@ def test_row_counts_per_sheet(report: Path) -> None:
                 "Fieldwork flags": 4, "Corrections": 2}
     assert {name: data_rows(wb[name]) for name in expected} == expected
     assert wb["Failures"].auto_filter.ref == "A1:G8"
+
+
+def test_long_sheets_are_cut_and_the_contents_say_where_every_row_is(tmp_path: Path,
+                                                                   monkeypatch) -> None:
+    monkeypatch.setattr(validation_report, "MAX_SHEET_ROWS", 3)
+    path = tmp_path / "validation_report.xlsx"
+    write_validation_report(path, **frames())
+    wb = openpyxl.load_workbook(path)
+    assert data_rows(wb["Failures"]) == 3 and data_rows(wb["Fieldwork flags"]) == 3
+    assert data_rows(wb["Quarantine"]) == 2 and data_rows(wb["Corrections"]) == 2
+    contents = [c.value for row in wb["Contents"].iter_rows() for c in row if c.value]
+    assert "first 3 of 7 (all in validation_failures.csv)" in contents
+    assert "first 3 of 4 (all in validation/fieldwork_flags.parquet)" in contents
 
 
 def test_summary_has_counts_then_failures_by_rule(report: Path) -> None:

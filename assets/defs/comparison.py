@@ -12,7 +12,6 @@ HEADLINE = ["indicator", "group", "estimate_base", "estimate_end", "change", "p_
           automation_condition=dg.AutomationCondition.eager())
 def indicator_estimates(paths: SurveyPaths) -> dg.MaterializeResult:
     """n, estimate and 95% CI of every indicator per round and group."""
-    import pandas as pd
 
     from assets.estimates import ALL, estimate_indicators
     from assets.validate import full_validation
@@ -20,8 +19,8 @@ def indicator_estimates(paths: SurveyPaths) -> dg.MaterializeResult:
 
     survey = paths.survey()
     rounds = survey.project.round_names
-    respondents = pd.concat(paths.read_rounds("respondent_indicators", rounds).values(),
-                            ignore_index=True)
+    paths.require_complete(rounds)
+    respondents = paths.read_respondents(rounds)
     table = estimate_indicators(respondents, survey.project, survey.catalogue, survey.codebook)
     with full_validation():
         IndicatorEstimates.validate(table, lazy=True)
@@ -47,7 +46,6 @@ def indicator_estimates(paths: SurveyPaths) -> dg.MaterializeResult:
 )
 def round_comparison(paths: SurveyPaths) -> dg.MaterializeResult:
     """Baseline-versus-endline comparison: change, its CI, the test used, flags."""
-    import pandas as pd
     import pandera.pandas as pa
 
     from assets.comparison import compare_rounds, headline_rows
@@ -55,9 +53,7 @@ def round_comparison(paths: SurveyPaths) -> dg.MaterializeResult:
     from schemas.tables import RoundComparison
 
     survey = paths.survey()
-    respondents = pd.concat(paths.read_rounds("respondent_indicators",
-                                              survey.project.round_names).values(),
-                            ignore_index=True)
+    respondents = paths.read_respondents(survey.project.round_names)
     table = compare_rounds(paths.read_table("indicator_estimates"), respondents,
                            survey.project, survey.catalogue, survey.codebook)
     path = paths.table("round_comparison")

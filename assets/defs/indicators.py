@@ -5,6 +5,7 @@ import dagster as dg
 from assets.defs.partitions import round_partitions
 from assets.defs.paths import SurveyPaths
 from assets.defs.storage import markdown, table_metadata, write_table
+from assets.publish import write_json
 
 SCORES_IN_RANGE = "values_within_0_100"
 REVERSALS = "item_total_correlations_positive"
@@ -36,6 +37,8 @@ def respondent_indicators(context: dg.AssetExecutionContext,
     reversals = reversal_warnings(clean, survey.catalogue)
     path = paths.table("respondent_indicators", context.partition_key)
     write_table(table, path)
+    write_json(paths.completion_stamp(context.partition_key),
+               paths.ingested_files(context.partition_key))
     values = table["value"].dropna()
     with full_validation():
         try:

@@ -20,6 +20,9 @@ def raw_responses(context: dg.AssetExecutionContext, paths: SurveyPaths) -> dg.M
     survey = paths.survey()
     codebook = survey.codebook
     round_decl = next(r for r in survey.project.rounds if r.name == context.partition_key)
+    # From here until its scores are written the round is incomplete: a run killed or failed
+    # in between leaves no stamp, so it is stale and never published half-updated.
+    paths.completion_stamp(round_decl.name).unlink(missing_ok=True)
     sharing = rounds_sharing(survey.project, round_decl)
     frame, inventory = read_round_files(
         paths.round_files(round_decl),

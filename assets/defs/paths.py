@@ -38,14 +38,9 @@ class SurveyPaths(dg.ConfigurableResource):
 
     def round_files(self, round_decl: RoundDeclaration) -> list[Path]:
         """The raw files of a round: its globs under raw/<round>/ (raw/ for long, wide), sorted."""
-        shared = round_decl.layout in ("long", "wide")
-        folder = Path(self.raw_dir) if shared else Path(self.raw_dir) / round_decl.name
-        files = sorted({p for pattern in round_decl.files for p in folder.glob(pattern)
-                        if p.is_file() and not p.name.startswith(".")})
-        if not files:
-            raise FileNotFoundError(
-                f"round {round_decl.name!r}: no file matches {round_decl.files} in {folder}")
-        return files
+        from assets.round_files import round_files
+
+        return round_files(Path(self.raw_dir), round_decl)
 
     def table(self, asset: str, partition: str | None = None, suffix: str = "parquet") -> Path:
         """Path of a working table (git-ignored, never published)."""
@@ -65,6 +60,35 @@ class SurveyPaths(dg.ConfigurableResource):
     def read_rounds(self, asset: str, rounds: list[str]) -> dict[str, pd.DataFrame]:
         """A working table of every given round, by round name."""
         return {round_name: self.read_table(asset, round_name) for round_name in rounds}
+
+    def read_respondents(self, rounds: list[str]) -> pd.DataFrame:
+        """The respondent_indicators tables of the given rounds, stacked (categoricals kept)."""
+        from assets.scoring import stack_respondent_tables
+
+        return stack_respondent_tables(self.read_rounds("respondent_indicators", rounds).values())
+
+    def completion_stamp(self, round_name: str) -> Path:
+        """The stamp a round's last asset writes: the raw files its tables were computed from."""
+        return Path(self.work_dir) / "round_complete" / f"{round_name}.json"
+
+    def completed_files(self, round_name: str) -> dict[str, str] | None:
+        """file -> sha256 of the round's last completed run, None if it never completed."""
+        stamp = self.completion_stamp(round_name)
+        return json.loads(stamp.read_text(encoding="utf-8")) if stamp.exists() else None
+
+    def ingested_files(self, round_name: str) -> dict[str, str]:
+        """file -> sha256 of the round's latest ingest."""
+        return {f["file"]: f["sha256"] for f in self.read_json("raw_responses", round_name)}
+
+    def require_complete(self, rounds: list[str]) -> None:
+        """Refuse to combine rounds whose tables come from an interrupted run (a mixed set)."""
+        incomplete = [r for r in rounds if not self.table("raw_responses", r, "json").exists()
+                      or self.completed_files(r) != self.ingested_files(r)]
+        if incomplete:
+            raise RuntimeError(
+                f"round(s) {incomplete} did not complete their last run (stopped or failed "
+                "after ingest), so their tables may mix old and new data; re-run them: "
+                + " ".join(f"python -m pipelines run --round {r}" for r in incomplete))
 
     def read_json(self, asset: str, partition: str | None = None) -> list | dict:
         """Read a working JSON sidecar."""
