@@ -266,3 +266,26 @@ def test_a_missing_pseudonymisation_key_stops_the_publication_naming_the_file(pr
     failure = next(e for e in result.all_events if e.is_step_failure)
     assert "id.key" in str(failure.step_failure_data.error.to_string())
     assert not outputs.exists()
+
+
+def test_no_personal_value_reaches_the_dagster_event_log(project):
+    """Logs, metadata and check results of every run, as stored by the instance."""
+    import pyreadstat
+    from dagster._serdes import serialize_value
+
+    from assets.privacy import LOOKS_PERSONAL
+
+    sav = PROJECT_ROOT / "raw" / "baseline" / "khatlon_baseline_2021.sav"
+    base, _ = pyreadstat.read_sav(str(sav), usecols=["resp_name", "phone"])
+    end = pd.read_csv(PROJECT_ROOT / "raw" / "endline" / "khatlon_endline_2023.csv", sep=";",
+                      dtype=str, encoding="utf-8-sig")
+    values = {v for column in ("resp_name", "phone") for v in base[column].dropna()}
+    values |= {v for column in ("intro/resp_name", "intro/phone", "gps")
+               for v in end[column].dropna()}
+    assert len(values) > 1000
+    instance = project["instance"]
+    text = "\n".join(serialize_value(entry) for run in instance.get_runs()
+                     for entry in instance.all_logs(run.run_id))
+    assert "ASSET_MATERIALIZATION" in text and "quarantined_rows" in text  # the log is there
+    assert not [v for v in values if v in text]
+    assert not [kind for kind, pattern in LOOKS_PERSONAL.items() if pattern.search(text)]
