@@ -196,23 +196,6 @@ def test_a_second_run_without_changes_publishes_byte_identical_tables(project):
     assert manifest["run_id"] == summary.run_ids[-1]  # the run differs, the numbers do not
 
 
-def test_a_round_that_does_not_fit_the_codebook_fails_clearly_and_keeps_the_outputs(project):
-    outputs = project["root"] / "outputs"
-    before = {p.name: p.read_bytes() for p in outputs.rglob("*") if p.is_file()}
-    endline = project["root"] / "raw" / "endline" / "khatlon_endline_2023.csv"
-    original = endline.read_bytes()
-    text = original.decode("utf-8-sig").replace('"intro/district"', '"intro/distrikt"', 1)
-    endline.write_text(text, encoding="utf-8-sig")
-    try:
-        summary = materialise_all(project["defs"], project["instance"])
-    finally:
-        endline.write_bytes(original)
-    assert set(summary.failed) == {"endline"}
-    assert "'intro/district'" in summary.failed["endline"]
-    assert "district" in summary.failed["endline"]
-    assert {p.name: p.read_bytes() for p in outputs.rglob("*") if p.is_file()} == before
-
-
 def pseudonymised_project(project, tmp_path: Path, with_key: bool) -> tuple[dg.Definitions, Path]:
     """The sample's declarations with pseudonymised ids declared, on the project's tables."""
     survey_dir = tmp_path / "survey"
@@ -289,3 +272,21 @@ def test_no_personal_value_reaches_the_dagster_event_log(project):
     assert "ASSET_MATERIALIZATION" in text and "quarantined_rows" in text  # the log is there
     assert not [v for v in values if v in text]
     assert not [kind for kind, pattern in LOOKS_PERSONAL.items() if pattern.search(text)]
+
+
+def test_a_round_that_does_not_fit_the_codebook_fails_clearly_and_keeps_the_outputs(project):
+    # Last in this module: it leaves the endline incomplete, so nothing publishes after it.
+    outputs = project["root"] / "outputs"
+    before = {p.name: p.read_bytes() for p in outputs.rglob("*") if p.is_file()}
+    endline = project["root"] / "raw" / "endline" / "khatlon_endline_2023.csv"
+    original = endline.read_bytes()
+    text = original.decode("utf-8-sig").replace('"intro/district"', '"intro/distrikt"', 1)
+    endline.write_text(text, encoding="utf-8-sig")
+    try:
+        summary = materialise_all(project["defs"], project["instance"])
+    finally:
+        endline.write_bytes(original)
+    assert set(summary.failed) == {"endline"}
+    assert "'intro/district'" in summary.failed["endline"]
+    assert "district" in summary.failed["endline"]
+    assert {p.name: p.read_bytes() for p in outputs.rglob("*") if p.is_file()} == before
