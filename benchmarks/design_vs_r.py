@@ -64,10 +64,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from assets.publish import atomic_write
-from benchmarks.ingest import machine
+from benchmarks.ingest import machine, write_results
 
 HERE = Path(__file__).resolve().parent
-DATA, RESULTS = HERE / ".data" / "design_vs_r", HERE / "results"
+DATA = HERE / ".data" / "design_vs_r"
 R_SCRIPT = HERE / "design_vs_r.R"
 SEED = 20261123
 VERSION = 1  # bump when the generated data change for the same size
@@ -519,9 +519,7 @@ def main() -> None:
               "r_version": r_version(), "total_s": time.perf_counter() - started,
               "sizes": sizes}
     text = markdown(report)
-    atomic_write(RESULTS / "design_vs_r.json",
-                 lambda tmp: tmp.write_text(json.dumps(report, indent=2) + "\n"))
-    atomic_write(RESULTS / "design_vs_r.md", lambda tmp: tmp.write_text(text))
+    write_results("design_vs_r", report, text)
     print(text)
     for problem in problems:
         print(f"DIFFERENCE: {problem}", file=sys.stderr)

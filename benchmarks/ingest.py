@@ -96,6 +96,13 @@ def machine() -> dict:
             "commit": commit or "unknown", **{p: version(p) for p in PACKAGES}}
 
 
+def write_results(stem: str, report: dict, text: str) -> None:
+    """Write benchmarks/results/<stem>.json (the report) and <stem>.md (its table), atomically."""
+    atomic_write(RESULTS / f"{stem}.json", lambda tmp: tmp.write_text(
+        json.dumps(report, indent=2) + "\n", encoding="utf-8"))
+    atomic_write(RESULTS / f"{stem}.md", lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
 def markdown(report: dict) -> str:
     """The results as a Markdown table with the machine it ran on."""
     info = report["machine"]
@@ -142,9 +149,7 @@ def main() -> None:
                  for name in ("baseline", "endline")]
     report = {"rows": args.rows, "repeat": args.repeat, "machine": machine(), "files": files}
     text = markdown(report)
-    atomic_write(RESULTS / "ingest.json", lambda tmp: tmp.write_text(
-        json.dumps(report, indent=2) + "\n", encoding="utf-8"))
-    atomic_write(RESULTS / "ingest.md", lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    write_results("ingest", report, text)
     print(text)
 
 

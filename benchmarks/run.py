@@ -26,7 +26,7 @@ from pathlib import Path
 
 from assets.publish import atomic_write
 from benchmarks.generate import ensure
-from benchmarks.ingest import machine, warm_page_cache
+from benchmarks.ingest import machine, warm_page_cache, write_results
 
 HERE = Path(__file__).resolve().parent
 ROOT, DATA, RESULTS = HERE.parent, HERE / ".data", HERE / "results"
@@ -243,10 +243,8 @@ def main() -> None:
               "machine": machine(), "sizes": sizes,
               "ratios": ratios(sizes, validation, design),
               "total_seconds": time.perf_counter() - started}
-    atomic_write(RESULTS / "bench.json", lambda tmp: tmp.write_text(
-        json.dumps(report, indent=2) + "\n", encoding="utf-8"))
     text = markdown(report)
-    atomic_write(RESULTS / "bench.md", lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    write_results("bench", report, text)
     chart(report, RESULTS / "bench.png")
     print(text)
 

@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import gc
-import json
 import pstats
 import resource
 import statistics
@@ -52,18 +51,17 @@ from assets.harmonize import (
     kind_column,
     published_variables,
 )
-from assets.publish import atomic_write
 from assets.readers import SOURCE_FILE, SOURCE_ROW
 from assets.validate import DUPLICATE_RULE, ValidatedRound, exact_duplicates, validate_round
 from benchmarks.generate import ensure
-from benchmarks.ingest import machine
+from benchmarks.ingest import machine, write_results
 from benchmarks.rounds import read_round, round_files
 from schemas.declarations import Codebook, Project, Survey, load_survey
 from schemas.tables import KINDS
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-DATA, RESULTS = HERE / ".data", HERE / "results"
+DATA = HERE / ".data"
 ROUNDS = ("baseline", "endline")
 PLANTED_ROWS = 2_000  # the slice that gets a defect of every rule kind
 TOP = 10  # profile rows reported
@@ -511,9 +509,7 @@ def main() -> None:
     report = {"repeats": args.repeats, "machine": machine() | {"pandera": version("pandera")},
               "peak_rss_mib": round(peak_rss_mib()), "sizes": measured}
     text = markdown(report)
-    atomic_write(RESULTS / "validation.json", lambda tmp: tmp.write_text(
-        json.dumps(report, indent=2) + "\n", encoding="utf-8"))
-    atomic_write(RESULTS / "validation.md", lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    write_results("validation", report, text)
     print(text)
 
 
