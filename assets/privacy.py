@@ -164,7 +164,9 @@ def redact_look_alikes(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int
     import pandas as pd
 
     counts = dict.fromkeys(LOOKS_PERSONAL, 0)
-    out = frame.copy()
+    # pandas copy-on-write: a shallow copy shares the columns until one is replaced, so the
+    # microdata of every round is not duplicated in memory when nothing is redacted.
+    out = frame.copy(deep=False)
     for position, dtype in enumerate(frame.dtypes):
         if not (pd.api.types.is_object_dtype(dtype) or isinstance(dtype, pd.StringDtype)):
             continue
